@@ -1,0 +1,5 @@
+"""``python -m policymatch`` runs the CLI."""
+
+from .cli import main
+
+main()
