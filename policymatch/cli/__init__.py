@@ -11,22 +11,23 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from ..errors import PolicymatchError
 
+try:  # newer Typer vendors its own click; its exception classes are the ones raised
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    import click  # type: ignore[no-redef]
+
 __all__ = ["app", "main", "UserFacingError"]
 
 
-class UserFacingError(click.ClickException):
-    """One line on stderr, exit code 2; what every handled error becomes."""
+class UserFacingError(Exception):
+    """A handled error: printed as one line ``错误：…`` on stderr, exit code 2."""
 
     exit_code = 2
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"错误：{self.format_message()}", err=True, file=file)
 
 
 def _debug_requested(ctx: click.Context) -> bool:
@@ -36,15 +37,22 @@ def _debug_requested(ctx: click.Context) -> bool:
 class _FriendlyGroup(TyperGroup):
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         try:
+            return self._invoke_friendly(ctx)
+        except UserFacingError as e:
+            print(f"错误：{e}", file=sys.stderr)
+            raise typer.Exit(UserFacingError.exit_code) from None
+
+    def _invoke_friendly(self, ctx: click.Context):  # noqa: ANN202
+        try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.exceptions.ClickException, typer.Exit, typer.Abort):
             raise
         except PolicymatchError as e:
             if _debug_requested(ctx):
                 raise
             raise UserFacingError(str(e)) from None
         except KeyboardInterrupt:
-            raise click.exceptions.Abort() from None
+            raise typer.Abort() from None
         except FileNotFoundError as e:
             if _debug_requested(ctx):
                 raise
