@@ -1,0 +1,186 @@
+"""The benefit span of a sentence → amounts, rates, caps, per-unit sums and the benefit kind, per tier.
+
+Why tiers here: "分别给予50万元、100万元、200万元" is three benefits of one sentence; this module
+returns them as a list (one :class:`BenefitTier` each) and ``items`` pairs them with the
+threshold list of the condition span.
+
+>>> [(t.amount, t.cap, t.rate) for t in benefit_tiers("分别给予50万元、100万元奖励")]
+[(500000, None, None), (1000000, None, None)]
+>>> t = benefit_tiers("按实际投资额的10%给予补助，最高不超过200万元")[0]
+>>> (t.rate, t.base, t.cap, t.max_amount)
+(0.1, 'investment', 2000000, 2000000)
+>>> t = benefit_tiers("每件给予资助1万元")[0]
+>>> (t.unit_amount, t.unit, t.max_amount)
+(10000, '件', None)
+>>> benefit_kind("给予贷款贴息")
+'interest_subsidy'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+
+from ._lexicon import sorted_phrases, table, words
+from .numbers import Mention, scan
+
+__all__ = ["BenefitTier", "benefit_tiers", "benefit_kind", "benefit_start"]
+
+
+@dataclass(frozen=True)
+class BenefitTier:
+    """One benefit of a sentence: money in yuan, rate a fraction."""
+
+    amount: int | None = None
+    rate: float | None = None
+    base: str | None = None
+    cap: int | None = None
+    unit_amount: int | None = None
+    unit: str | None = None
+    floor: int | None = None
+
+    @property
+    def max_amount(self) -> int | None:
+        if self.amount is not None:
+            return self.amount
+        return self.cap
+
+
+@cache
+def _cap_regex() -> re.Pattern[str]:
+    return re.compile("(?:" + "|".join(re.escape(w) for w in words("caps")) + r")[^，,；;。]{0,12}$")
+
+
+@cache
+def _unit_table() -> tuple[tuple[str, str], ...]:
+    return tuple((r["pattern"], r["unit"]) for r in sorted(table("per_unit"), key=lambda r: -len(r["pattern"])))
+
+
+@cache
+def _trigger_regex() -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in words("triggers")))
+
+
+_STRONG = re.compile(r"给予|予以|给与|奖励|补助|补贴|资助|贴息|奖补")
+_CLAUSE = re.compile(r"[，,：:]")
+_BASE = re.compile(r"(?:按照?|以)(?:其|企业|项目)?(?P<base>[^，,；;。按以]{1,24}?)(?:的|为基数[，,]?\s*给予)\s*(?:\d|百分之|最高|不超过|不高于)")
+_FLOOR = re.compile(r"^\s*(?:以上|及以上)")
+_CEIL_AFTER = re.compile(r"^\s*(?:以下|以内)")
+_MODIFIER = re.compile(r"提高|提升|增加|上浮")
+
+
+def benefit_start(sentence: str) -> int | None:
+    """Offset where the benefit span begins: the clause holding the first 给予/奖励… with a sum or rate."""
+    pos = 0
+    clauses = []
+    for m in _CLAUSE.finditer(sentence + "，"):
+        clauses.append((pos, m.start()))
+        pos = m.end()
+    trig = _trigger_regex()
+    for s, e in clauses:
+        c = sentence[s:e]
+        if _STRONG.search(c) and (scan(c) or re.search(r"给予|予以|给与", c)):
+            return s
+    for s, e in clauses:
+        c = sentence[s:e]
+        if trig.search(c):
+            return s
+    return None
+
+
+def _unit_of(span_before: str, span_after: str) -> str | None:
+    for pat, unit in _unit_table():
+        if pat.startswith("元"):
+            if span_after.startswith(pat[1:]) or span_after.startswith(pat):
+                return unit
+        elif pat in span_before:
+            return unit
+    return None
+
+
+def benefit_tiers(part: str) -> list[BenefitTier]:
+    """Benefits stated in a benefit span; several when it lists sums or rates (tiers)."""
+    ms = [m for m in scan(part) if m.kind in ("money", "percent", "points")]
+    amounts: list[int] = []
+    caps: list[int] = []
+    rates: list[float] = []
+    units: list[tuple[int, str]] = []
+    floors: list[int] = []
+    for m in ms:
+        before = part[:m.start]
+        after = part[m.end:]
+        clause_before = _CLAUSE.split(before)[-1]
+        if m.kind == "points" or (m.kind == "percent" and _MODIFIER.search(clause_before[-8:])):
+            continue
+        if m.kind == "percent":
+            if m.value > 0 and m.value <= 1:
+                rates.append(m.value)
+            continue
+        unit = _unit_of(clause_before, after)
+        if unit:
+            units.append((int(m.value), unit))
+            continue
+        if _FLOOR.match(after):
+            floors.append(int(m.value))
+            continue
+        if _cap_regex().search(clause_before) or _CEIL_AFTER.match(after):
+            caps.append(int(m.value))
+            continue
+        amounts.append(int(m.value))
+    base = None
+    if rates:
+        mb = _BASE.search(part)
+        if mb:
+            base = _base_field(mb.group("base"))
+    n = max(len(amounts), len(rates), len(caps), len(units), 1)
+    tiers = []
+    for k in range(n):
+        t = BenefitTier(
+            amount=_pick(amounts, k),
+            rate=_pick(rates, k),
+            base=base if rates else None,
+            cap=_pick(caps, k),
+            unit_amount=_pick([u for u, _ in units], k),
+            unit=_pick([u for _, u in units], k),
+            floor=_pick(floors, k),
+        )
+        if t.amount is not None and t.rate is not None:  # "给予X%、最高Y万元": the sum is the ceiling
+            t = replace(t, cap=t.cap if t.cap is not None else t.amount, amount=None)
+        if t.amount is not None and t.unit_amount is not None:
+            t = replace(t, cap=t.cap if t.cap is not None else t.amount, amount=None)
+        tiers.append(t)
+    return tiers
+
+
+def _pick(values: list, k: int):
+    """k-th value of a tier list; a single value is shared by every tier."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return values[k] if k < len(values) else None
+
+
+def _base_field(phrase: str) -> str:
+    phrase = re.sub(r"^(?:实际|上年度|上一年度|年度|当年|其)", "", phrase.strip())
+    for p, row in sorted_phrases("fields"):
+        if p in phrase:
+            if any(b in phrase for b, _ in sorted_phrases("not_fields")):
+                break
+            return row["field"]
+    return phrase
+
+
+@cache
+def _kind_table() -> tuple[tuple[str, str, int], ...]:
+    return tuple(sorted(((r["word"], r["kind"], int(r["priority"])) for r in table("benefit_kinds")),
+                        key=lambda x: (x[2], -len(x[0]))))
+
+
+def benefit_kind(text: str) -> str:
+    """Benefit kind from its words (贴息 → interest_subsidy, 奖励 → award …), by the table's priority."""
+    for word, kind, _ in _kind_table():
+        if word in text:
+            return kind
+    return "other"

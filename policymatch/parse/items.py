@@ -1,0 +1,220 @@
+"""Sentences → Items: split a benefit sentence into its condition and benefit spans, expand tiers, add context.
+
+Why here: the rules of *assembly* of policy Chinese live in one place — "X的，分别给予A、B" is one item per
+tier sharing an exclusive group; "X的，给予A；Y的，给予B" is two items; an exclusion or a scope
+clause elsewhere (附则, 申请条件) applies to every item; an article heading that names an industry
+("促进建筑业发展") applies to the items under it that name none.
+
+>>> from .text import normalise, segment
+>>> src = "对首次认定的高新技术企业，给予一次性奖励30万元。"
+>>> its = build_items(segment(normalise(src)), src)
+>>> [(c.field, c.op) for c in its[0].conditions], its[0].benefit.amount
+([('certs.hitech', 'since'), ('other', 'text')], 300000)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+
+from ..model.types import Benefit, Condition, Item
+from ._lexicon import words
+from .benefits import BenefitTier, benefit_kind, benefit_start, benefit_tiers
+from .conditions import Definitions, exclusion_atoms, other_atom, term_atoms, thresholds
+from .numbers import scan
+from .text import Sentence
+
+__all__ = ["build_items", "Context"]
+
+_INDIVIDUAL = re.compile(r"人才|个人|高管|子女|家属|安家|自然人|购房补贴|博士|硕士|院士|专家")
+_ORG = re.compile(r"企业|机构|单位|平台|公司|项目|园区|基地|中心|协会|商会")
+_SCOPE_HEAD = re.compile(r"申请条件|申报条件|支持对象|扶持对象|适用范围|申报主体|基本条件|申报对象|资助对象|奖励对象")
+_SCOPE_SENT = re.compile(r"(?:享受|适用)本(?:办法|政策|措施|意见|细则)|本(?:办法|政策|措施|意见|细则)(?:所称|适用|支持|扶持)的?(?:企业|对象)")
+_NO_STACK = re.compile(r"不重复享受|不得重复|就高|择一|只享受一次|按最高|以最高|不重复支持|不重复奖励|取其高")
+_COND_CLAUSE_END = re.compile(r"的\s*$")
+_SPLIT = re.compile(r"[，,]")
+_MODIFIER_ONLY = re.compile(r"再提高|提高\d|上浮|再增加")
+
+
+@dataclass(frozen=True)
+class Context:
+    """Document-wide facts that shape every item."""
+
+    defs: Definitions = Definitions()
+    doc_conditions: tuple[Condition, ...] = ()  # exclusions and scope conditions (申请条件, 附则)
+    scope_industry: tuple[Condition, ...] = ()  # "享受本办法的企业须是…制造业企业": for items naming no industry
+
+
+@cache
+def _auto_regex() -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in words("apply_auto")))
+
+
+def _sub_sentences(text: str) -> list[tuple[int, int]]:
+    """Split "X的，给予A，Y的，给予B" into one span per (condition, benefit) pair; usually one span."""
+    bounds = [0] + [m.end() for m in _SPLIT.finditer(text)] + [len(text) + 1]
+    clauses = [(bounds[i], bounds[i + 1] - 1 if i + 1 < len(bounds) - 1 else len(text)) for i in range(len(bounds) - 1)]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    seen_benefit = False
+    for k, (s, e) in enumerate(clauses):
+        c = text[s:e]
+        has_b = bool(re.search(r"给予|予以|奖励|补助|补贴|资助", c)) and any(
+            m.kind in ("money", "percent") for m in scan(c))
+        if seen_benefit and _COND_CLAUSE_END.search(c.rstrip("，, ")) and k + 1 < len(clauses):
+            spans.append((start, s))
+            start = s
+            seen_benefit = False
+        if has_b:
+            seen_benefit = True
+    spans.append((start, len(text)))
+    return spans
+
+
+def is_benefit_sentence(text: str) -> bool:
+    """A sentence grants something to an organisation (rule of thumb; see classify for the learnt view)."""
+    b = benefit_start(text)
+    if b is None:
+        return False
+    part = text[b:]
+    ms = [m for m in scan(part) if m.kind in ("money", "percent")]
+    if _INDIVIDUAL.search(text) and not _ORG.search(text):
+        return False
+    if ms:
+        return not (_MODIFIER_ONLY.search(part) and not any(m.kind == "money" for m in ms))
+    return bool(re.search(r"给予|予以|给与", part)) and benefit_kind(part) != "other"
+
+
+def _source_span(norm_sent: str, src_sent: str, text: str) -> str:
+    """The source characters of a normalised span (normalisation keeps offsets)."""
+    i = norm_sent.find(text)
+    return src_sent[i:i + len(text)] if i >= 0 else text
+
+
+def _restore(c: Condition, norm_sent: str, src_sent: str) -> Condition:
+    return replace(c, text=_source_span(norm_sent, src_sent, c.text)) if c.text else c
+
+
+def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()) -> list[Item]:
+    """Every item of a document, in source order, ids unique."""
+    items: list[Item] = []
+    used_ids: set[str] = set()
+    group_no = 0
+    for s in sentences:
+        if not is_benefit_sentence(s.text):
+            continue
+        src_sent = source[s.start:s.end]
+        for a, b in _sub_sentences(s.text):
+            sub = s.text[a:b]
+            if not is_benefit_sentence(sub):
+                continue
+            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no)
+            for it in tiers_items:
+                base = ".".join(s.number) or "p"
+                iid, k = base, 1
+                while iid in used_ids:
+                    k += 1
+                    iid = f"{base}-{k}"
+                used_ids.add(iid)
+                items.append(replace(it, id=iid, span=(s.start, s.end)))
+    return _no_stack_groups(items, sentences)
+
+
+def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int) -> tuple[list[Item], int]:
+    b = benefit_start(sub) or 0
+    cond, part = sub[:b], sub[b:]
+    tiers = benefit_tiers(part)
+    ths = thresholds(cond, ctx.defs)
+    terms = term_atoms(cond) or term_atoms(sub[:b + 6] if b == 0 else cond)
+    excl = exclusion_atoms(sub)
+    n = len(tiers)
+    per_tier: list[list[Condition]] = [[] for _ in range(n)]
+    shared: list[Condition] = []
+    groups: dict[int, list] = {}
+    for t in ths:
+        groups.setdefault(t.group, []).append(t)
+    tier_group = next((g for g, ts in groups.items() if len(ts) == n and n > 1), None)
+    for g, ts in groups.items():
+        for k, t in enumerate(ts):
+            if g == tier_group:
+                per_tier[k].extend(t.atoms)
+            else:
+                shared.extend(t.atoms)
+    # level-aware qualifications listed for tiers ("国家级、省级企业技术中心…分别给予")
+    cert_atoms = [c for c in terms if c.field.startswith("certs.")]
+    other_terms = [c for c in terms if not c.field.startswith("certs.")]
+    if n > 1 and len(cert_atoms) == n and tier_group is None:
+        for k, c in enumerate(cert_atoms):
+            per_tier[k].append(c)
+    else:
+        shared.extend(cert_atoms)
+    shared = other_terms + shared
+    kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
+    apply_mode = "auto" if _auto_regex().search(sub) or any(_auto_regex().search(h) for h in s.headings) else "apply"
+    group = None
+    if n > 1:
+        group_no += 1
+        group = f"g{group_no}"
+    rest = _other_text(cond, [*ths], terms)
+    out = []
+    for k, tier in enumerate(tiers):
+        conds = _dedupe([*shared, *per_tier[k], *excl])
+        if not any(c.field == "industry" for c in conds):
+            conds = [*conds, *ctx.scope_industry]
+        conds = _dedupe([*conds, *ctx.doc_conditions])
+        if rest is not None:
+            conds.append(rest)
+        conds = [_restore(c, s.text, src_sent) for c in conds]
+        out.append(Item(
+            id="",
+            name=_name(s, part),
+            text=src_sent,
+            conditions=tuple(conds),
+            benefit=_benefit(tier, kind, _source_span(s.text, src_sent, part.strip())),
+            apply_mode=apply_mode,
+            exclusive_group=group,
+        ))
+    return out, group_no
+
+
+def _dedupe(conds: list[Condition]) -> list[Condition]:
+    seen, out = set(), []
+    for c in conds:
+        key = c.key if c.field != "other" else ("other", c.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _other_text(cond: str, ths, terms) -> Condition | None:
+    """The condition span itself, as one ``other`` atom for the reviewer (scorer and engine skip it)."""
+    return other_atom(cond) if cond.strip(" ，,") else None
+
+
+def _name(s: Sentence, part: str) -> str:
+    head = s.headings[-1] if s.headings else ""
+    name = head if head and len(head) <= 30 else part.strip(" ，,。；;")[:30]
+    return name
+
+
+def _benefit(t: BenefitTier, kind: str, text: str) -> Benefit:
+    return Benefit(kind=kind, amount=t.amount, rate=t.rate, base=t.base, cap=t.cap, unit_amount=t.unit_amount,
+                   unit=t.unit, max_amount=t.max_amount, text=text)
+
+
+def _no_stack_groups(items: list[Item], sentences: list[Sentence]) -> list[Item]:
+    """"同一企业…就高不重复享受" in a paragraph puts that paragraph's items in one exclusive group."""
+    paragraphs = {s.number for s in sentences if s.number and _NO_STACK.search(s.text)}
+    if not paragraphs:
+        return items
+    by_span = {(s.start, s.end): s.number for s in sentences}
+    out = []
+    for it in items:
+        num = by_span.get(it.span or (-1, -1), ())
+        hit = next((p for p in paragraphs if num[:len(p)] == p), None)
+        if hit is not None and it.exclusive_group is None:
+            it = replace(it, exclusive_group="x" + ".".join(hit))
+        out.append(it)
+    return out

@@ -1,0 +1,137 @@
+"""Find and normalise the numbers of policy Chinese: money (元/千元/万元/亿元), percent, ‰, 个百分点, dates.
+
+Why one scanner: conditions and benefits read the same mentions; scanning a sentence once and
+classifying each mention by its neighbours is both faster and easier to test than many regexes.
+Money comes out in integer yuan, rates as fractions, dates as ISO strings.
+
+>>> to_yuan("1.5亿元")
+150000000
+>>> to_yuan("五十万元"), to_yuan("两亿"), to_yuan("3千元")
+(500000, 200000000, 3000)
+>>> [(m.kind, m.value) for m in scan("营业收入增长20%以上，给予8‰的奖励，再提高2个百分点")]
+[('percent', 0.2), ('percent', 0.008), ('points', 0.02)]
+>>> iso_date("2019年4月30日"), iso_date("2023年1月")
+('2019-04-30', '2023-01-01')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+__all__ = ["Mention", "scan", "to_yuan", "cn_number", "iso_date", "DATE_RE"]
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+_NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?)"
+_MAG = {"": 1, "千": 1000, "万": 10_000, "亿": 100_000_000, "千万": 10_000_000, "百万": 1_000_000, "万亿": 10**12}
+# A mention: 百分之N | N % | N ‰ | N 个百分点 | N [千|万|百万|千万|亿] [美元|元] ; spaces allowed inside.
+_MENTION = re.compile(
+    rf"百分之(?P<pct_cn>{_NUM})"
+    rf"|(?P<num>{_NUM})\s*(?:"
+    r"(?P<pct>%)|(?P<permille>‰)|(?P<points>个百分点)"
+    r"|(?P<mag>万亿|千万|百万|亿|万|千)?\s*(?P<cur>美元|港元|欧元|元)?"
+    r")"
+)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One number in a sentence: kind is money | usd | percent | points | count, value normalised."""
+
+    kind: str
+    value: float | int
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=4096)
+def cn_number(s: str) -> float | None:
+    """Chinese or Arabic numeral string → number (``'五十'`` → 50); None when it is not a number."""
+    if re.fullmatch(r"\d+(?:\.\d+)?", s):
+        return float(s) if "." in s else int(s)
+    try:
+        import cn2an
+
+        v = cn2an.cn2an(s, "smart")
+    except Exception:  # cn2an raises ValueError and others on non-numerals
+        return None
+    return v
+
+
+def _as_int_yuan(v: float | int, mag: int) -> int:
+    return int((Decimal(str(v)) * mag).to_integral_value())
+
+
+def to_yuan(text: str) -> int | None:
+    """A money expression → integer yuan (``'1.5亿元'`` → 150000000); None if it is not money."""
+    for m in scan(text):
+        if m.kind == "money":
+            return int(m.value)
+    return None
+
+
+def scan(sentence: str) -> list[Mention]:
+    """Every number mention in a sentence, classified by its unit."""
+    out: list[Mention] = []
+    for m in _MENTION.finditer(sentence):
+        if m.group("pct_cn"):
+            v = cn_number(m.group("pct_cn"))
+            if v is not None:
+                out.append(Mention("percent", _frac(v, 100), m.start(), m.end(), m.group()))
+            continue
+        raw = m.group("num")
+        is_cn = not raw[0].isdigit()
+        v = cn_number(raw)
+        if v is None:
+            continue
+        if m.group("pct"):
+            out.append(Mention("percent", _frac(v, 100), m.start(), m.end(), m.group()))
+        elif m.group("permille"):
+            out.append(Mention("percent", _frac(v, 1000), m.start(), m.end(), m.group()))
+        elif m.group("points"):
+            out.append(Mention("points", _frac(v, 100), m.start(), m.end(), m.group()))
+        elif m.group("mag") or m.group("cur"):
+            if is_cn and not m.group("cur") and len(raw) == 1 and raw in "千万亿":
+                continue
+            mag = _MAG[m.group("mag") or ""]
+            kind = "money" if (m.group("cur") or "元") in ("元",) else "usd"
+            end = m.end() if sentence[m.end() - 1] != " " else m.end() - 1
+            out.append(Mention(kind, _as_int_yuan(v, mag), m.start(), end, sentence[m.start():end].rstrip()))
+        elif not is_cn:
+            end = m.start() + len(raw)
+            out.append(Mention("count", v, m.start(), end, raw))
+    return out
+
+
+def _frac(v: float | int, base: int) -> float:
+    return float(round(Decimal(str(v)) / base, 8))
+
+
+DATE_RE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?:(?P<m>\d{1,2})\s*月\s*(?:(?P<d>\d{1,2})\s*日)?)?")
+
+
+def iso_date(text: str, end_of_period: bool = False) -> str | None:
+    """First date in ``text`` as ISO; a missing month/day is the period's first (or last) day."""
+    m = DATE_RE.search(text)
+    if not m:
+        return None
+    y = int(m.group("y"))
+    mo = int(m.group("m")) if m.group("m") else (12 if end_of_period else 1)
+    if not 1 <= mo <= 12:
+        return None
+    if m.group("d"):
+        d = int(m.group("d"))
+    else:
+        d = _month_days(y, mo) if end_of_period else 1
+    if not 1 <= d <= _month_days(y, mo):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def _month_days(y: int, mo: int) -> int:
+    if mo == 2:
+        return 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
+    return 30 if mo in (4, 6, 9, 11) else 31
