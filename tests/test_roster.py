@@ -1,0 +1,66 @@
+"""Roster: only eligible + granted rows of auto items; the totals row equals the database sums (read back)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+
+import pytest
+from openpyxl import load_workbook
+from test_push import BASE, run_once
+
+from policymatch.errors import InputError
+from policymatch.roster import ROSTER_COLUMNS, roster
+
+ROWS = BASE + [
+    ("C", "P1", "1", "eligible", 250000, True, 100.0, None),
+    ("D", "P1", "1", "unknown", None, False, 50.0, None),  # unknown: never on a roster
+    ("E", "P1", "1", "eligible", 300000, False, 100.0, None),  # not granted (e.g. exclusive group)
+]
+
+
+def db_sum(db):
+    with sqlite3.connect(db) as c:
+        return c.execute(
+            "SELECT COUNT(*), SUM(amount) FROM matches WHERE policy_id='P1' AND item_id='1' "
+            "AND status='eligible' AND granted=1"
+        ).fetchone()
+
+
+def test_xlsx_roster_totals_match_database(tmp_path):
+    db = tmp_path / "o.db"
+    run_once(db, ROWS)
+    s = roster(db, tmp_path / "r.xlsx", policy="P1")
+    n, total = db_sum(db)
+    assert (s.n_rows, s.total_amount) == (n, total) == (3, 850000)
+    ws = load_workbook(tmp_path / "r.xlsx").active
+    assert [c.value for c in ws[2]] == list(ROSTER_COLUMNS)
+    assert ws.freeze_panes == "A3" and ws[2][0].font.bold
+    data = [[c.value for c in r] for r in ws.iter_rows(min_row=3, max_row=ws.max_row - 1)]
+    assert sorted(r[1] for r in data) == ["A", "B", "C"]
+    amount = ROSTER_COLUMNS.index("兑现金额（元）")
+    last = [c.value for c in ws[ws.max_row]]
+    assert last[0] == "合计" and last[amount] == sum(r[amount] for r in data) == total
+    assert ws.cell(3, amount + 1).number_format == "#,##0"
+    assert "国家高新技术企业" in data[0][-1]
+
+
+def test_csv_roster_for_one_item(tmp_path):
+    db = tmp_path / "o.db"
+    run_once(db, ROWS)
+    roster(db, tmp_path / "r.csv", item="P1:1")
+    rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8-sig")))
+    assert rows[0] == list(ROSTER_COLUMNS) and rows[-1][0] == "合计" and rows[-1][6] == "850000"
+
+
+def test_roster_refuses_apply_items_and_bad_arguments(tmp_path):
+    db = tmp_path / "o.db"
+    run_once(db, ROWS)
+    with pytest.raises(InputError, match="不是免申即享"):
+        roster(db, tmp_path / "r.xlsx", item="P1:2")
+    with pytest.raises(InputError):
+        roster(db, tmp_path / "r.xlsx", item="P1-1")
+    with pytest.raises(InputError):
+        roster(db, tmp_path / "r.pdf", policy="P1")
+    with pytest.raises(InputError, match="没有政策事项"):
+        roster(db, tmp_path / "r.xlsx", policy="NOPE")
