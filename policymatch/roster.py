@@ -47,19 +47,22 @@ ORDER BY f.region, m.uscc, m.item_id
 
 @lru_cache(maxsize=1)
 def _region_table() -> dict[str, str]:
-    try:
-        from .reference import regions
-    except ImportError:  # pragma: no cover - the reference loader lands with the registry
-        return {}
+    from .reference import regions
+
     df = regions()
-    return dict(zip(df["code"].astype(str), df["name"].astype(str), strict=False))
+    names = {str(k): str(v) for k, v in df["name"].items()}
+    # a county is shown with its prefecture (太原市小店区): officials read districts that way
+    for code, parent, level in zip(df.index, df["parent_code"], df["level"], strict=True):
+        if level == "county" and isinstance(parent, str) and parent in names and not parent.endswith("0000"):
+            names[str(code)] = names[parent] + names[str(code)]
+    return names
 
 
 def region_name(code: str | None) -> str:
     """行政区划代码 → its name (the code itself when unknown, empty for missing).
 
-    >>> region_name(None)
-    ''
+    >>> region_name("140105"), region_name(None)
+    ('太原市小店区', '')
     """
     if not code:
         return ""

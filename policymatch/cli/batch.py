@@ -1,9 +1,100 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""CLI of the batch area: batch, push, roster, certs import, demo (shells: parse args → one library call → render)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from ._console import console, err_console
+
+certs_app = typer.Typer(help="资质认定名单（高企、专精特新等）的导入与核对。", no_args_is_help=True)
+
+
+def _batch(
+    registry: Path = typer.Option(None, "--registry", help="企业库文件（CSV/Excel/Parquet/SQLite），流式分块读取。"),
+    registry_db: Path = typer.Option(None, "--registry-db", help="已用 registry load 导入的数据库（读取其 firms 表）。"),
+    rules: Path = typer.Option(Path("rules"), "--rules", help="规则文件目录。"),
+    db: Path = typer.Option(..., "--db", help="结果数据库（SQLite），不存在则新建。"),
+    as_of: str = typer.Option(None, "--as-of", help="评估日期 YYYY-MM-DD（默认今天）；只评估当日有效的政策事项。"),
+    chunk: int = typer.Option(100_000, "--chunk", help="每个分块的企业数（内存占用与之成正比）。"),
+    workers: int = typer.Option(1, "--workers", help="并行评估的进程数。"),
+) -> None:
+    """全库批量匹配：逐块评估企业库，结果写入 matches/runs/rejects；中断后重新运行会接续。"""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..batch import run_batch
+    from ..errors import InputError
+
+    if (registry is None) == (registry_db is None):
+        raise InputError("请给出 --registry 或 --registry-db 其中之一")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]批量匹配[/]"),
+        TextColumn("{task.fields[firms]:,} 家企业"),
+        TextColumn("{task.fields[rows]:,} 条匹配"),
+        TextColumn("{task.fields[rate]:,.0f} 家/秒"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("batch", total=None, firms=0, rows=0, rate=0.0)
+
+        def progress(firms: int, rows: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, firms=firms, rows=rows, rate=firms / elapsed)
+
+        summary = run_batch(
+            registry or registry_db,
+            rules,
+            db,
+            as_of,
+            chunk,
+            workers,
+            from_db=registry_db is not None,
+            progress=progress,
+        )
+    console.print(summary.to_text())
+
+
+def _push(
+    db: Path = typer.Option(..., "--db", help="batch 写出的结果数据库。"),
+    out: Path = typer.Option(..., "--out", help="推送文件（JSON Lines，每行一条；文件已存在则拒绝覆盖）。"),
+) -> None:
+    """增量推送：自上次推送以来新增、变更、撤回的（企业，事项），每条只推送一次。"""
+    from ..push import push
+
+    console.print(push(db, out).to_text())
+
+
+def _roster(
+    db: Path = typer.Option(..., "--db", help="batch 写出的结果数据库。"),
+    policy: str = typer.Option(None, "--policy", help="政策编号，如 021。"),
+    item: str = typer.Option(None, "--item", help="单个事项，格式 政策编号:事项编号，如 021:3-1。"),
+    out: Path = typer.Option(..., "--out", help="输出文件 .xlsx（供公示）或 .csv。"),
+) -> None:
+    """免申即享公示名单：符合条件且可直接兑现的企业（仅 auto 事项），含合计行。"""
+    from ..roster import roster
+
+    console.print(roster(db, out, policy=policy, item=item).to_text())
+
+
+@certs_app.command("import")
+def _certs_import(
+    file: Path = typer.Argument(..., help="认定名单文件（Excel 或 CSV，中文表头）。"),
+    cert: str = typer.Option(..., "--cert", help="资质代码，如 hitech、srdi、srdi_giant。"),
+    date: str = typer.Option(None, "--date", help="认定日期 YYYY-MM-DD（名单没有日期列时使用）。"),
+    db: Path = typer.Option(..., "--db", help="已导入企业库的数据库（firms 表）。"),
+) -> None:
+    """按信用代码或规范化企业名称把名单关联到企业库；不确定的进入 cert_review 表待人工核对。"""
+    from ..certs_import import import_certs
+
+    console.print(import_certs(file, cert, db, date).to_text())
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
+    app.command("batch")(_batch)
+    app.command("push")(_push)
+    app.command("roster")(_roster)
+    app.add_typer(certs_app, name="certs")
