@@ -21,8 +21,9 @@ from typing import Any
 
 from .fields import CERT_LABELS, ENUMS, FIELDS, cert_code, field_label, is_cert_field
 from .model.types import AnyGroup, Benefit, Condition
+from .reference import industries, regions
 
-__all__ = ["describe_condition", "describe_benefit", "format_value", "format_yuan", "BENEFIT_KIND_LABELS"]
+__all__ = ["describe_condition", "describe_benefit", "format_value", "format_yuan", "code_name", "BENEFIT_KIND_LABELS"]
 
 BENEFIT_KIND_LABELS: dict[str, str] = {
     "award": "奖励",
@@ -110,9 +111,22 @@ def _between(c: Condition, label: str) -> str:
     return f"{label}在{format_value(c.field, lo)}至{format_value(c.field, hi)}之间（含）"
 
 
+def code_name(field: str, code: str) -> str:
+    """A region or industry code with its name: ``140171`` → ``山西转型综合改革示范区（140171）``.
+
+    >>> code_name("industry", "I65")
+    '软件和信息技术服务业（I65）'
+    """
+    table = regions() if field == "region" else industries()
+    key = str(code)
+    if field == "industry" and key[:1].isalpha() and len(key) > 1:
+        key = key[1:]  # "I65": the letter repeats what the digits already say
+    return f"{table.loc[key, 'name']}（{code}）" if key in table.index else str(code)
+
+
 def _within(c: Condition, label: str) -> str:
-    codes = "、".join(str(v) for v in _values(c))
-    return f"注册地位于行政区划 {codes} 内" if c.field == "region" else f"所属行业为 {codes}（国民经济行业分类）"
+    names = _join([code_name(c.field, v) for v in _values(c)])
+    return f"注册地位于{names}" if c.field == "region" else f"所属行业为{names}"
 
 
 def _since(c: Condition, label: str) -> str:

@@ -184,7 +184,7 @@ def search(
 
     >>> from policymatch.model import load_rules
     >>> docs = load_rules(bundled_rules_dir())
-    >>> [h.policy_id for h in search("专精特心 奖励政策", docs, limit=1)]
+    >>> [h.policy_id for h in search("专精特新中小企业奖历政策汇总", docs, limit=1)]
     ['027']
     """
     if not isinstance(query, str) or len(query) > _MAX_QUERY:

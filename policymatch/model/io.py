@@ -1,7 +1,7 @@
 """Read and write rule files (JSON or YAML, one document per file) with stable key order.
 
 Why here: every way in (CLI, batch, library, search) loads rules the same way, with the
-same safety (``yaml.safe_load`` only, a size bound) and the same error messages naming
+same safety (a safe YAML loader only, a size bound) and the same error messages naming
 the file. ``load_rules`` on a directory reports the problems of *all* files at once.
 
 >>> import tempfile, pathlib
@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 RULE_SUFFIXES = (".json", ".yaml", ".yml")
+#: libyaml's safe loader when present (7x faster on the bundled rules), else the pure-Python one; both safe
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: a rule file is a reviewed document, never this large; refuse rather than exhaust memory
 MAX_RULE_FILE_BYTES = 20 * 1024 * 1024
 
@@ -81,7 +83,7 @@ def read_rule_dict(path: str | Path) -> Any:
         except json.JSONDecodeError as e:
             raise RuleError(f"JSON 语法错误：{e.msg}", file=str(p), line=e.lineno) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
