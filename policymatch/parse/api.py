@@ -71,7 +71,8 @@ def _context(sentences, norm: str) -> Context:
         if any(_SCOPE_HEAD.search(h) for h in s.headings):
             doc_conds.extend(c for c in term_atoms(s.text) if c.field != "industry")
             scope_industry.extend(c for c in term_atoms(s.text) if c.field == "industry")
-        elif _SCOPE_SENT.search(s.text):
+        elif _SCOPE_SENT.search(s.text) and not re.search(r"等[^，,。；]{0,6}(?:企业|行业|产业)", s.text):
+            # an open list ("批发零售、住宿餐饮、进出口等商贸企业") names no one sector
             scope_industry.extend(c for c in term_atoms(s.text) if c.field == "industry")
     return Context(definitions(norm), tuple(_unique(doc_conds)), tuple(_unique(scope_industry)[:1]))
 

@@ -64,6 +64,7 @@ def _trigger_regex() -> re.Pattern[str]:
 
 _STRONG = re.compile(r"给予|予以|给与|奖励|补助|补贴|资助|贴息|奖补")
 _CLAUSE = re.compile(r"[，,：:]")
+_BENEFIT_HEAD = re.compile(r"按|以[^上下内外]|每|最高|不超过|不高于|给予|予以|%|元")
 _BASE = re.compile(r"(?:按照?|以)(?:其|企业|项目)?(?P<base>[^，,；;。按以]{1,24}?)(?:的|为基数[，,]?\s*给予)\s*(?:\d|百分之|最高|不超过|不高于)")
 _FLOOR = re.compile(r"^\s*(?:以上|及以上)")
 _CEIL_AFTER = re.compile(r"^\s*(?:以下|以内)")
@@ -80,7 +81,13 @@ def benefit_start(sentence: str) -> int | None:
     trig = _trigger_regex()
     for s, e in clauses:
         c = sentence[s:e]
-        if _STRONG.search(c) and (scan(c) or re.search(r"给予|予以|给与", c)):
+        m = _STRONG.search(c)
+        if m and (scan(c) or re.search(r"给予|予以|给与", c)):
+            head = c[:m.start()]
+            # "评为优秀的楼宇物业公司给予3万元": the clause holds its own condition before the verb,
+            # unless the words before the verb belong to the benefit ("按投资额的10%给予")
+            if head.strip() and not _BENEFIT_HEAD.search(head):
+                return s + m.start()
             return s
     for s, e in clauses:
         c = sentence[s:e]
@@ -99,8 +106,15 @@ def _unit_of(span_before: str, span_after: str) -> str | None:
     return None
 
 
-def benefit_tiers(part: str) -> list[BenefitTier]:
-    """Benefits stated in a benefit span; several when it lists sums or rates (tiers)."""
+_PER_LEAD = re.compile(r"每(?:新设|新增|增加|实现|引进|吸纳|建成|开设|达到)?(?P<u>[^，,；;。]{1,16})[，,]?\s*$")
+
+
+def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
+    """Benefits stated in a benefit span; several when it lists sums or rates (tiers).
+
+    ``lead`` is the clause just before the span: "每新设一家门店，给予1万元" makes the sum per unit.
+    """
+    per = _PER_LEAD.search(lead) if lead else None
     ms = [m for m in scan(part) if m.kind in ("money", "percent", "points")]
     amounts: list[int] = []
     caps: list[int] = []
@@ -118,6 +132,8 @@ def benefit_tiers(part: str) -> list[BenefitTier]:
                 rates.append(m.value)
             continue
         unit = _unit_of(clause_before, after)
+        if unit is None and per is not None and not _cap_regex().search(clause_before):
+            unit = re.sub(r"^[一1]\s*(?:家|个|件|项|台|套|名)?", "", per.group("u")).strip() or per.group("u")
         if unit:
             units.append((int(m.value), unit))
             continue

@@ -25,7 +25,7 @@ from ..model.types import Condition
 from ._lexicon import sorted_phrases, table, words
 from .numbers import Mention, scan
 
-__all__ = ["Definitions", "Threshold", "term_atoms", "level_certs", "thresholds", "exclusion_atoms", "other_atom",
+__all__ = ["growth_atoms", "Definitions", "Threshold", "term_atoms", "level_certs", "thresholds", "exclusion_atoms", "other_atom",
            "GROWTH_FIELDS"]
 
 #: fields whose growth rate is a derived profile field (PROFILE.md)
@@ -36,7 +36,8 @@ _GROWTH = re.compile(r"增长|增速|增幅|增长率")
 _RATIO = re.compile(r"占.{0,12}(?:比例|比重)")
 _LIST_SEP = re.compile(r"^\s*(?:、|和|或|及|,|，)\s*$")
 _RANGE_SEP = re.compile(r"^\s*(?:至|到|-|~|－|—|－)\s*$")
-_NEGATION = re.compile(r"不予|不得|不享受|不能|取消|不列入|禁止|除外|一票否决|不再|不支持|不属于|不适用|追回|收回")
+_NEGATION = re.compile(r"不给予|不予|不得|不享受|不能|取消|不列入|禁止|除外|一票否决|不再|不支持|不属于|不适用|追回|收回")
+_PAREN = re.compile(r"\([^()]{0,30}\)|（[^（）]{0,30}）")
 _UNIT_AFTER = re.compile(r"^\s*(?:年|件|人|名|个)")
 
 
@@ -112,14 +113,18 @@ def _field_before(text: str) -> str | None:
     found = list(rx.finditer(clause))
     if not found:
         return None
-    return fmap[found[-1].group()]
+    last = found[-1]
+    # a non-field word right before the field word qualifies it ("单品种销售收入", "亩均投资强度")
+    if len(found) > 1 and fmap[found[-2].group()] == "" and last.start() - found[-2].end() <= 3:
+        return ""
+    return fmap[last.group()]
 
 
 def thresholds(cond: str, defs: Definitions = Definitions(), offset: int = 0,
                mentions: list[Mention] | None = None) -> list[Threshold]:
     """Numeric conditions of a condition span, one Threshold per list element (in order)."""
-    ms = [m for m in (mentions if mentions is not None else scan(cond)) if m.kind in ("money", "percent", "count",
-                                                                                        "usd")]
+    ms = [m for m in (mentions if mentions is not None else scan(cond))
+          if m.kind in ("money", "percent", "usd") or (m.kind == "count" and _UNIT_AFTER.match(cond[m.end:m.end + 2]))]
     out: list[Threshold] = []
     i = gid = 0
     group: list[tuple[Mention, Mention | None]] = []
@@ -137,7 +142,7 @@ def thresholds(cond: str, defs: Definitions = Definitions(), offset: int = 0,
         nxt = ms[i + 1] if i + 1 < len(ms) else None
         tail = cond[last.end:nxt.start] if nxt else cond[last.end:]
         op_tail, n = _op_after(tail, defs)
-        if nxt is not None and nxt.kind == m.kind and _LIST_SEP.match(tail[n:]):
+        if nxt is not None and nxt.kind == m.kind and _LIST_SEP.match(_PAREN.sub("", tail[n:])):
             i += 1
             continue
         out.extend(_list_thresholds(cond, group, defs, offset, gid))
@@ -154,18 +159,19 @@ def _list_thresholds(cond: str, group: list[tuple[Mention, Mention | None]], def
     op_b = _op_before(before)
     # the list shares its field and its last boundary word ("达到10%、20%、30%以上")
     last = group[-1][1] or group[-1][0]
-    op_last, _ = _op_after(cond[last.end:], defs)
+    op_last, _ = _op_after(cond[_skip_unit(cond, last.end):], defs)
     field = _field_for(first, before, cond)
     if field is None:
         return []
     out = []
     for lo, hi in group:
-        span_end = (hi or lo).end
-        op_lo, n_lo = _op_after(cond[lo.end:], defs)
+        span_end = _skip_unit(cond, (hi or lo).end)
+        op_lo, n_lo = _op_after(cond[_skip_unit(cond, lo.end):], defs)
         text = cond[lo.start:span_end + _op_after(cond[span_end:], defs)[1]]
         if hi is not None:
-            op_hi, _ = _op_after(cond[hi.end:], defs)
-            op_hi = op_hi or "lte"
+            op_hi, _ = _op_after(cond[span_end:], defs)
+            explicit_lo = cond[lo.end:lo.end + 4].lstrip().startswith("(含")
+            op_hi = op_hi or ("lt" if explicit_lo else "lte")
             op_lo = op_lo or "gte"
             if op_lo == "gte" and op_hi == "lte":
                 atoms = (_atom(field, "between", [lo.value, hi.value], lo, text),)
@@ -181,6 +187,30 @@ def _list_thresholds(cond: str, group: list[tuple[Mention, Mention | None]], def
         if any(a is None for a in atoms):
             continue
         out.append(Threshold(tuple(a for a in atoms if a is not None), offset + lo.start, offset + span_end, gid))
+    return out
+
+
+def _skip_unit(cond: str, end: int) -> int:
+    """Offset after a count's unit ("2年以上" → after 年) so the boundary word is found."""
+    m = _UNIT_AFTER.match(cond[end:end + 3])
+    return end + m.end() if m and not cond[end - 1:end].isalpha() else end
+
+
+_POSITIVE_GROWTH = re.compile(r"(?P<f>营业收入|销售收入|营收|产值|纳税|研发投入|研发费用)[^，,；;。]{0,8}?正增长")
+
+
+def growth_atoms(cond: str) -> list[Condition]:
+    """"营业收入同比正增长" → ``revenue_growth gt 0``.
+
+    >>> [(c.field, c.op, c.value) for c in growth_atoms("年度营业收入同比正增长")]
+    [('revenue_growth', 'gt', 0)]
+    """
+    out = []
+    rx, fmap = _field_regex()
+    for m in _POSITIVE_GROWTH.finditer(cond):
+        field = GROWTH_FIELDS.get(fmap.get(m.group("f"), "revenue") or "revenue")
+        if field:
+            out.append(Condition(field, "gt", 0, m.group()))
     return out
 
 
@@ -231,6 +261,8 @@ def _term_regex() -> tuple[re.Pattern[str], dict[str, list[dict[str, str]]]]:
 
 def _value(row: dict[str, str]):
     v = row["value"]
+    if v.isdigit() and row["field"] != "industry":
+        return int(v)
     if row["op"] in ("in", "not_in") or (row["field"] == "industry" and ";" in v):
         return v.split(";")
     if v in ("true", "false"):
@@ -249,38 +281,101 @@ def level_certs(row: dict[str, str], before: str) -> list[str]:
     if not lm:
         return [row["field"][len("certs."):]]
     clause = re.split(r"[，,；;。:：]|的", before)[-1][-16:]
+    default = row["field"][len("certs."):]
     codes = []
     for m in _LEVELS.finditer(clause):
-        c = lm.get(m.group())
-        if c and c not in codes:
+        c = lm.get(m.group(), default)
+        if c not in codes:
             codes.append(c)
-    return codes or [row["field"][len("certs."):]]
+    return codes or [default]
 
 
-def term_atoms(text: str) -> list[Condition]:
-    """Atoms named by words: qualifications, size, ownership, listing, above-scale, industry."""
+_JOIN = re.compile(r"^\s*(?:、|和|及|与|或|以及|,|，)?\s*$")
+#: an industry word followed by these names a theme ("制造业与互联网融合"), not the firm's sector
+_THEME_AFTER = re.compile(r"^(?:与|融合|转型|数字化|高质量|服务化|智能化|领域)")
+
+
+def _industry_parent(code: str) -> str | None:
+    from .meta import industry_section
+
+    if len(code) > 1 and code[0].isalpha():
+        return code[0]
+    return industry_section(code[:2]) if code.isdigit() else None
+
+
+def _covers(wide, narrow) -> bool:
+    """True when every code of ``narrow`` lies under some code of ``wide`` (51 under F, I65 under I)."""
+    ws = wide if isinstance(wide, (list, tuple)) else [wide]
+    ns = narrow if isinstance(narrow, (list, tuple)) else [narrow]
+
+    def under(n: str, w: str) -> bool:
+        n2 = n[1:] if len(n) > 1 and n[0].isalpha() else n
+        if w.isalpha():
+            return n == w or _industry_parent(n) == w
+        w2 = w[1:] if w[0].isalpha() else w
+        return n2.startswith(w2) and n2 != w2
+
+    return all(any(under(n, w) for w in ws) for n in ns) and list(ws) != list(ns)
+
+
+def term_atoms(text: str, strict: bool = True) -> list[Condition]:
+    """Atoms named by words: qualifications, size, ownership, listing, above-scale, industry.
+
+    Adjacent words of one field joined by 、/和/或 merge into one atom ("制造业和建筑业企业" → C, E);
+    a broader industry next to a narrower one gives way to it ("商贸企业：批发企业" → 51).
+
+    >>> [(c.field, c.op, c.value) for c in term_atoms("对在创业板、科创板上市企业")]
+    [('listed', 'in', ('chinext', 'star'))]
+    >>> [(c.field, c.value) for c in term_atoms("制造业和建筑业企业")]
+    [('industry', ('C', 'E'))]
+    """
     rx, rows = _term_regex()
-    out: list[Condition] = []
-    seen = set()
+    found: list[tuple[int, int, Condition | None]] = []
     for m in rx.finditer(text):
         for row in rows[m.group()]:
             if not row["field"]:
+                found.append((m.start(), m.end(), None))
                 continue
             if row["op"] == "cert":
                 before = text[:m.start()]
-                op = "since" if _since_regex().search(re.split(r"[；;。]", before)[-1]) else "has"
+                clause = re.split(r"[；;。]", before)[-1]
+                op = "since" if _since_regex().search(clause) else "has"
+                if "重新认定" in clause and not re.search(r"不(?:含|包括)重新认定", clause):
+                    op = "has"
                 span = text[max(0, m.start() - 8):m.end()]
                 span = re.split(r"[，,；;。:：]|的|对", span)[-1]
                 for code in level_certs(row, before):
-                    c = Condition(field=f"certs.{code}", op=op, value=None, text=(span or m.group()))
-                    if c.key not in seen:
-                        seen.add(c.key)
-                        out.append(c)
+                    found.append((m.start(), m.end(), Condition(f"certs.{code}", op, None, span or m.group())))
                 continue
-            c = Condition(field=row["field"], op=row["op"], value=_value(row), text=m.group())
-            if c.key not in seen:
-                seen.add(c.key)
-                out.append(c)
+            if row["field"] == "industry" and strict and _THEME_AFTER.match(text[m.end():m.end() + 3]):
+                continue
+            found.append((m.start(), m.end(), Condition(row["field"], row["op"], _value(row), m.group())))
+    merged: list[tuple[int, int, Condition]] = []
+    for s, e, c in found:
+        prev = merged[-1] if merged else None
+        if c is None:  # a word that names nothing checkable ("中小板") still joins a list
+            if prev and _JOIN.match(text[prev[1]:s]):
+                merged[-1] = (prev[0], e, prev[2])
+            continue
+        if (prev and prev[2].field == c.field and c.field in ("industry", "listed") and _JOIN.match(text[prev[1]:s])
+                and prev[2].key != c.key):
+            if c.field == "listed" and c.op == "in" and prev[2].op in ("eq", "in"):
+                continue  # "创业板、科创板上市企业": the boards say which listing
+            vals = list(prev[2].value) if isinstance(prev[2].value, tuple) else [prev[2].value]
+            vals += [v for v in (c.value if isinstance(c.value, tuple) else [c.value]) if v not in vals]
+            op = "within" if c.field == "industry" else "in"
+            merged[-1] = (prev[0], e, Condition(c.field, op, vals, text[prev[0]:e]))
+            continue
+        merged.append((s, e, c))
+    inds = [c for _, _, c in merged if c.field == "industry"]
+    out: list[Condition] = []
+    seen = set()
+    for _, _, c in merged:
+        if c.field == "industry" and any(_covers(c.value, o.value) for o in inds):
+            continue
+        if c.key not in seen:
+            seen.add(c.key)
+            out.append(c)
     return out
 
 

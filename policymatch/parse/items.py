@@ -21,7 +21,7 @@ from functools import cache
 from ..model.types import Benefit, Condition, Item
 from ._lexicon import words
 from .benefits import BenefitTier, benefit_kind, benefit_start, benefit_tiers
-from .conditions import Definitions, exclusion_atoms, other_atom, term_atoms, thresholds
+from .conditions import Definitions, exclusion_atoms, growth_atoms, other_atom, term_atoms, thresholds
 from .numbers import scan
 from .text import Sentence
 
@@ -72,12 +72,17 @@ def _sub_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_DENIED = re.compile(r"(?:不|不再|不得|不能|不予|取消|停止)(?:给予|予以|享受|安排|补助|奖励|支持)")
+
+
 def is_benefit_sentence(text: str) -> bool:
     """A sentence grants something to an organisation (rule of thumb; see classify for the learnt view)."""
     b = benefit_start(text)
     if b is None:
         return False
     part = text[b:]
+    if _DENIED.search(text):
+        return False
     ms = [m for m in scan(part) if m.kind in ("money", "percent")]
     if _INDIVIDUAL.search(text) and not _ORG.search(text):
         return False
@@ -96,20 +101,50 @@ def _restore(c: Condition, norm_sent: str, src_sent: str) -> Condition:
     return replace(c, text=_source_span(norm_sent, src_sent, c.text)) if c.text else c
 
 
+def lead_atoms(text: str, defs: Definitions) -> list[Condition]:
+    """Conditions a lead-in states for what follows ("对内资企业：", "限上商贸企业：批发企业…")."""
+    atoms: list[Condition] = []
+    for t in thresholds(text, defs):
+        atoms.extend(t.atoms)
+    return [*term_atoms(text), *growth_atoms(text), *atoms]
+
+
+_LEAD = re.compile(r"^(?P<lead>[^：:]{2,60})[：:]")
+
+
 def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()) -> list[Item]:
     """Every item of a document, in source order, ids unique."""
     items: list[Item] = []
     used_ids: set[str] = set()
     group_no = 0
-    for s in sentences:
-        if not is_benefit_sentence(s.text):
+    leads: list[tuple[tuple[str, ...], list[Condition]]] = []  # lines ending in "：" and their atoms
+    line_ctx: dict = {}  # atoms carried from earlier sentences of the same line
+    heads = _lead_paragraphs(sentences)
+    for idx, s in enumerate(sentences):
+        leads = [(n, a) for n, a in leads if len(s.number) > len(n) and s.number[:len(n)] == n
+                 or (s.number == n and not s.line_start)]
+        benefit = is_benefit_sentence(s.text)
+        if idx in heads:  # "(二)对…的项目，予以资金补助。" followed by "1. 按…4%给予补助": a lead-in
+            leads.append((s.number, lead_atoms(s.text[:benefit_start(s.text) or len(s.text)], ctx.defs)))
+            continue
+        m = _LEAD.match(s.text)
+        if m and not is_benefit_sentence(m.group("lead")):
+            atoms = lead_atoms(m.group("lead"), ctx.defs)
+            if s.text.rstrip().endswith((":", "：")):
+                leads.append((s.number, atoms))
+            else:
+                line_ctx.setdefault(s.line, []).extend(atoms)
+        if not benefit:
             continue
         src_sent = source[s.start:s.end]
+        inherited = [c for _, a in leads for c in a] + line_ctx.get(s.line, [])
+        if not term_atoms(s.text):  # a later sentence with no subject of its own keeps the line's sector
+            inherited += line_ctx.get(("industry", s.line), [])
         for a, b in _sub_sentences(s.text):
             sub = s.text[a:b]
             if not is_benefit_sentence(sub):
                 continue
-            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no)
+            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no, inherited)
             for it in tiers_items:
                 base = ".".join(s.number) or "p"
                 iid, k = base, 1
@@ -118,15 +153,47 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
                     iid = f"{base}-{k}"
                 used_ids.add(iid)
                 items.append(replace(it, id=iid, span=(s.start, s.end)))
+            if tiers_items:
+                inds = [c for c in tiers_items[0].conditions if c.field == "industry"]
+                if inds and not any(c.field == "industry" for c in line_ctx.get(s.line, [])):
+                    line_ctx.setdefault(("industry", s.line), []).extend(inds)
     return _no_stack_groups(items, sentences)
 
 
-def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int) -> tuple[list[Item], int]:
+def _lead_paragraphs(sentences: list[Sentence]) -> set[int]:
+    """Sentences that open a numbered paragraph, state a benefit without any sum, and have numbered children."""
+    out = set()
+    for i, s in enumerate(sentences):
+        if not s.number or not is_benefit_sentence(s.text):
+            continue
+        b = benefit_start(s.text) or 0
+        if any(m.kind in ("money", "percent") for m in scan(s.text[b:])):
+            continue
+        nxt = next((t for t in sentences[i + 1:] if t.line != s.line), None)
+        if nxt is not None and len(nxt.number) > len(s.number) and nxt.number[:len(s.number)] == s.number:
+            out.add(i)
+    return out
+
+
+def _merge_inherited(own: list[Condition], inherited: list[Condition]) -> list[Condition]:
+    """Inherited atoms fill in fields the sentence does not state itself."""
+    fields = {c.field for c in own}
+    return [*own, *(c for c in inherited if c.field not in fields)]
+
+
+def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
+              inherited: list[Condition] = ()) -> tuple[list[Item], int]:
     b = benefit_start(sub) or 0
     cond, part = sub[:b], sub[b:]
-    tiers = benefit_tiers(part)
-    ths = thresholds(cond, ctx.defs)
-    terms = term_atoms(cond) or term_atoms(sub[:b + 6] if b == 0 else cond)
+    lead = re.split(r"[，,]", cond.rstrip("，, "))[-1] if cond.rstrip().endswith(("，", ",")) else ""
+    tiers = benefit_tiers(part, lead)
+    m = _LEAD.match(cond)
+    if m and not is_benefit_sentence(m.group("lead")):
+        cond_own = cond[m.end():]
+    else:
+        cond_own = cond
+    ths = thresholds(cond_own, ctx.defs)
+    terms = term_atoms(cond_own) + growth_atoms(cond_own)
     excl = exclusion_atoms(sub)
     n = len(tiers)
     per_tier: list[list[Condition]] = [[] for _ in range(n)]
@@ -151,15 +218,16 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int)
         shared.extend(cert_atoms)
     shared = other_terms + shared
     kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
-    apply_mode = "auto" if _auto_regex().search(sub) or any(_auto_regex().search(h) for h in s.headings) else "apply"
+    auto = _auto_regex()
+    apply_mode = "auto" if auto.search(sub) or any(auto.search(h) for h in s.headings) else "apply"
     group = None
     if n > 1:
         group_no += 1
         group = f"g{group_no}"
-    rest = _other_text(cond, [*ths], terms)
+    rest = other_atom(cond_own) if cond_own.strip(" ，,") else None
     out = []
     for k, tier in enumerate(tiers):
-        conds = _dedupe([*shared, *per_tier[k], *excl])
+        conds = _dedupe(_merge_inherited([*shared, *per_tier[k], *excl], list(inherited)))
         if not any(c.field == "industry" for c in conds):
             conds = [*conds, *ctx.scope_industry]
         conds = _dedupe([*conds, *ctx.doc_conditions])
@@ -186,11 +254,6 @@ def _dedupe(conds: list[Condition]) -> list[Condition]:
             seen.add(key)
             out.append(c)
     return out
-
-
-def _other_text(cond: str, ths, terms) -> Condition | None:
-    """The condition span itself, as one ``other`` atom for the reviewer (scorer and engine skip it)."""
-    return other_atom(cond) if cond.strip(" ，,") else None
 
 
 def _name(s: Sentence, part: str) -> str:

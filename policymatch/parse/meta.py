@@ -160,3 +160,20 @@ def region_of(title: str, issuer: str | None, head: str) -> str | None:
             best = max(found, key=lambda x: (_RANK.get(levels.get(x[0], ""), 0), -x[1]))
             return best[0]
     return None
+
+
+@cache
+def _industry_sections() -> dict[str, str]:
+    root = Path(__file__).resolve().parents[2] / "data" / "reference" / "gbt4754_2017_industry.csv"
+    out: dict[str, str] = {}
+    if root.exists():
+        with open(root, encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                if r["level"] == "division":
+                    out[r["code"]] = r["section"]
+    return out
+
+
+def industry_section(division: str) -> str | None:
+    """GB/T 4754 门类 letter of a 大类 (``'51'`` → ``'F'``)."""
+    return _industry_sections().get(division)
