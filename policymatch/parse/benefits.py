@@ -116,11 +116,9 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
     """
     per = _PER_LEAD.search(lead) if lead else None
     ms = [m for m in scan(part) if m.kind in ("money", "percent", "points")]
-    amounts: list[int] = []
-    caps: list[int] = []
-    rates: list[float] = []
-    units: list[tuple[int, str]] = []
-    floors: list[int] = []
+    buckets: dict[str, list] = {"amount": [], "cap": [], "rate": [], "unit": [], "floor": []}
+    order: list[tuple[str, float | int]] = []  # amounts and rates in text order (mixed tiers)
+    prev: tuple[str, int] | None = None  # (role, end) of the previous money mention
     for m in ms:
         before = part[:m.start]
         after = part[m.end:]
@@ -128,34 +126,41 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
         if m.kind == "points" or (m.kind == "percent" and _MODIFIER.search(clause_before[-8:])):
             continue
         if m.kind == "percent":
-            if m.value > 0 and m.value <= 1:
-                rates.append(m.value)
+            if 0 < m.value <= 1:
+                buckets["rate"].append(m.value)
+                order.append(("rate", m.value))
             continue
-        unit = _unit_of(clause_before, after)
-        if unit is None and per is not None and not _cap_regex().search(clause_before):
-            unit = re.sub(r"^[一1]\s*(?:家|个|件|项|台|套|名)?", "", per.group("u")).strip() or per.group("u")
-        if unit:
-            units.append((int(m.value), unit))
-            continue
-        if _FLOOR.match(after):
-            floors.append(int(m.value))
-            continue
-        if _cap_regex().search(clause_before) or _CEIL_AFTER.match(after):
-            caps.append(int(m.value))
-            continue
-        amounts.append(int(m.value))
+        if prev is not None and _LIST_JOIN.match(part[prev[1]:m.start]) and prev[0] != "unit":
+            role = prev[0]  # "最高给予600万元、1000万元、1500万元": a list keeps its role
+        else:
+            role = _money_role(clause_before, after, per)
+        if role == "unit":
+            unit = _unit_of(clause_before, after) or _per_unit(per)
+            buckets["unit"].append((int(m.value), unit))
+        else:
+            buckets[role].append(int(m.value))
+            if role == "amount":
+                order.append(("amount", int(m.value)))
+        prev = (role, m.end)
+    amounts, caps, rates, units, floors = (buckets[k] for k in ("amount", "cap", "rate", "unit", "floor"))
     base = None
     if rates:
         mb = _BASE.search(part)
         if mb:
             base = _base_field(mb.group("base"))
-    n = max(len(amounts), len(rates), len(caps), len(units), 1)
+    mixed = amounts and rates and len(order) > 2 and "分别" in part
+    n = len(order) if mixed else max(len(amounts), len(rates), len(caps), len(units), 1)
     tiers = []
     for k in range(n):
+        if mixed:
+            kind, v = order[k]
+            amount, rate = (v, None) if kind == "amount" else (None, v)
+        else:
+            amount, rate = _pick(amounts, k), _pick(rates, k)
         t = BenefitTier(
-            amount=_pick(amounts, k),
-            rate=_pick(rates, k),
-            base=base if rates else None,
+            amount=amount,
+            rate=rate,
+            base=base if rate is not None else None,
             cap=_pick(caps, k),
             unit_amount=_pick([u for u, _ in units], k),
             unit=_pick([u for _, u in units], k),
@@ -167,6 +172,27 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
             t = replace(t, cap=t.cap if t.cap is not None else t.amount, amount=None)
         tiers.append(t)
     return tiers
+
+
+_LIST_JOIN = re.compile(r"^\s*(?:、|和|或|及)\s*$")
+
+
+def _per_unit(per: re.Match[str] | None) -> str | None:
+    if per is None:
+        return None
+    return re.sub(r"^[一1]\s*(?:家|个|件|项|台|套|名)?", "", per.group("u")).strip() or per.group("u")
+
+
+def _money_role(clause_before: str, after: str, per: re.Match[str] | None) -> str:
+    """amount | cap | unit | floor for one sum, from the words around it."""
+    capped = bool(_cap_regex().search(clause_before))
+    if _unit_of(clause_before, after) or (per is not None and not capped):
+        return "unit"
+    if _FLOOR.match(after):
+        return "floor"
+    if capped or _CEIL_AFTER.match(after):
+        return "cap"
+    return "amount"
 
 
 def _pick(values: list, k: int):

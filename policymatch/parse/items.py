@@ -28,7 +28,7 @@ from .text import Sentence
 __all__ = ["build_items", "Context"]
 
 _INDIVIDUAL = re.compile(r"人才|个人|高管|子女|家属|安家|自然人|购房补贴|博士|硕士|院士|专家")
-_ORG = re.compile(r"企业|机构|单位|平台|公司|项目|园区|基地|中心|协会|商会")
+_ORG = re.compile(r"企业|机构|单位|平台|公司|项目|园区|基地|中心|协会|商会|工作站|组织|团队")
 _SCOPE_HEAD = re.compile(r"申请条件|申报条件|支持对象|扶持对象|适用范围|申报主体|基本条件|申报对象|资助对象|奖励对象")
 _SCOPE_SENT = re.compile(r"(?:享受|适用)本(?:办法|政策|措施|意见|细则)|本(?:办法|政策|措施|意见|细则)(?:所称|适用|支持|扶持)的?(?:企业|对象)")
 _NO_STACK = re.compile(r"不重复享受|不得重复|就高|择一|只享受一次|按最高|以最高|不重复支持|不重复奖励|取其高")
@@ -125,7 +125,15 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
                  or (s.number == n and not s.line_start)]
         benefit = is_benefit_sentence(s.text)
         if idx in heads:  # "(二)对…的项目，予以资金补助。" followed by "1. 按…4%给予补助": a lead-in
-            leads.append((s.number, lead_atoms(s.text[:benefit_start(s.text) or len(s.text)], ctx.defs)))
+            own = lead_atoms(s.text[:benefit_start(s.text) or len(s.text)], ctx.defs)
+            if _ANY_OF.search(s.text):  # "满足以下条件之一的…给予奖励": one item per route below
+                for route in _routes(sentences, idx, ctx.defs):
+                    its, group_no = _items_of(s.text, s, source[s.start:s.end], ctx, group_no, route)
+                    for it in its:
+                        items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end),
+                                             exclusive_group=f"r{idx}"))
+                continue
+            leads.append((s.number, own))
             continue
         m = _LEAD.match(s.text)
         if m and not is_benefit_sentence(m.group("lead")):
@@ -146,18 +154,43 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
                 continue
             tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no, inherited)
             for it in tiers_items:
-                base = ".".join(s.number) or "p"
-                iid, k = base, 1
-                while iid in used_ids:
-                    k += 1
-                    iid = f"{base}-{k}"
-                used_ids.add(iid)
-                items.append(replace(it, id=iid, span=(s.start, s.end)))
+                items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end)))
             if tiers_items:
                 inds = [c for c in tiers_items[0].conditions if c.field == "industry"]
                 if inds and not any(c.field == "industry" for c in line_ctx.get(s.line, [])):
                     line_ctx.setdefault(("industry", s.line), []).extend(inds)
     return _no_stack_groups(items, sentences)
+
+
+_ANY_OF = re.compile(r"(?:以下|下列|如下)[^。；]{0,16}之一")
+
+
+def _new_id(s: Sentence, used: set[str]) -> str:
+    base = ".".join(s.number) or "p"
+    iid, k = base, 1
+    while iid in used:
+        k += 1
+        iid = f"{base}-{k}"
+    used.add(iid)
+    return iid
+
+
+def _routes(sentences: list[Sentence], head: int, defs: Definitions) -> list[list[Condition]]:
+    """Alternative condition sets listed under a "满足以下条件之一" head: one per leaf paragraph."""
+    top = sentences[head].number
+    paras: dict[tuple[str, ...], str] = {}
+    for t in sentences[head + 1:]:
+        if len(t.number) <= len(top) or t.number[:len(top)] != top:
+            break
+        paras[t.number] = paras.get(t.number, "") + t.text
+    leaves = [n for n in paras if not any(len(m) > len(n) and m[:len(n)] == n for m in paras)]
+    routes = []
+    for leaf in leaves:
+        atoms: list[Condition] = []
+        for k in range(len(top) + 1, len(leaf) + 1):
+            atoms.extend(lead_atoms(paras.get(leaf[:k], ""), defs))
+        routes.append(_dedupe(atoms))
+    return routes or [[]]
 
 
 def _lead_paragraphs(sentences: list[Sentence]) -> set[int]:
