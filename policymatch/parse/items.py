@@ -21,6 +21,7 @@ from functools import cache
 from ..model.types import Benefit, Condition, Item
 from ._lexicon import words
 from .benefits import BenefitTier, benefit_kind, benefit_start, benefit_tiers
+from .classify import item_probability
 from .conditions import Definitions, exclusion_atoms, growth_atoms, other_atom, term_atoms, thresholds
 from .numbers import scan
 from .text import Sentence
@@ -91,6 +92,25 @@ def is_benefit_sentence(text: str) -> bool:
     return bool(re.search(r"给予|予以|给与", part)) and benefit_kind(part) != "other"
 
 
+#: a soft measure still needs a verb of granting or of support
+_MEASURE = re.compile(r"给予|予以|支持|奖励|补助|补贴|资助|扶持|优先|提供|减免|免收|免征|降低|返还|享受|安排|贴息|担保"
+                      r"|贷款|奖补|激励|保障|服务|一事一议|研究确定|注资|补偿|减半|让利|下调|调降")
+_TABLE_ROW = re.compile(r"\t|\S\s{3,}\S")
+
+#: a sentence with no sum is an item when the learnt model is at least this sure
+LEARNT_THRESHOLD = 0.5
+
+
+def is_item_sentence(text: str) -> tuple[bool, bool]:
+    """(is an item, by the rules) — the rules first, then the learnt classifier for soft measures."""
+    if is_benefit_sentence(text):
+        return True, True
+    if (len(text) < 10 or _DENIED.search(text) or (_INDIVIDUAL.search(text) and not _ORG.search(text))
+            or not _MEASURE.search(text) or _MODIFIER_ONLY.search(text) or "个百分点" in text):
+        return False, False
+    return item_probability(text) >= LEARNT_THRESHOLD, False
+
+
 def _source_span(norm_sent: str, src_sent: str, text: str) -> str:
     """The source characters of a normalised span (normalisation keeps offsets)."""
     i = norm_sent.find(text)
@@ -120,14 +140,19 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
     leads: list[tuple[tuple[str, ...], list[Condition]]] = []  # lines ending in "：" and their atoms
     line_ctx: dict = {}  # atoms carried from earlier sentences of the same line
     heads = _lead_paragraphs(sentences)
+    consumed: set[int] = set()  # route paragraphs read into their "之一" head
     for idx, s in enumerate(sentences):
+        if idx in consumed or _TABLE_ROW.search(source[s.start:s.end]):
+            continue
         leads = [(n, a) for n, a in leads if len(s.number) > len(n) and s.number[:len(n)] == n
                  or (s.number == n and not s.line_start)]
-        benefit = is_benefit_sentence(s.text)
+        benefit, by_rule = is_item_sentence(s.text)
         if idx in heads:  # "(二)对…的项目，予以资金补助。" followed by "1. 按…4%给予补助": a lead-in
             own = lead_atoms(s.text[:benefit_start(s.text) or len(s.text)], ctx.defs)
             if _ANY_OF.search(s.text):  # "满足以下条件之一的…给予奖励": one item per route below
-                for route in _routes(sentences, idx, ctx.defs):
+                routes, used = _routes(sentences, idx, ctx.defs)
+                consumed.update(used)
+                for route in routes:
                     its, group_no = _items_of(s.text, s, source[s.start:s.end], ctx, group_no, route)
                     for it in its:
                         items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end),
@@ -148,11 +173,11 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
         inherited = [c for _, a in leads for c in a] + line_ctx.get(s.line, [])
         if not term_atoms(s.text):  # a later sentence with no subject of its own keeps the line's sector
             inherited += line_ctx.get(("industry", s.line), [])
-        for a, b in _sub_sentences(s.text):
+        for a, b in _sub_sentences(s.text) if by_rule else [(0, len(s.text))]:
             sub = s.text[a:b]
-            if not is_benefit_sentence(sub):
+            if by_rule and not is_benefit_sentence(sub):
                 continue
-            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no, inherited)
+            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no, inherited, by_rule)
             for it in tiers_items:
                 items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end)))
             if tiers_items:
@@ -175,14 +200,16 @@ def _new_id(s: Sentence, used: set[str]) -> str:
     return iid
 
 
-def _routes(sentences: list[Sentence], head: int, defs: Definitions) -> list[list[Condition]]:
+def _routes(sentences: list[Sentence], head: int, defs: Definitions) -> tuple[list[list[Condition]], set[int]]:
     """Alternative condition sets listed under a "满足以下条件之一" head: one per leaf paragraph."""
     top = sentences[head].number
     paras: dict[tuple[str, ...], str] = {}
-    for t in sentences[head + 1:]:
+    used = set()
+    for k, t in enumerate(sentences[head + 1:], head + 1):
         if len(t.number) <= len(top) or t.number[:len(top)] != top:
             break
         paras[t.number] = paras.get(t.number, "") + t.text
+        used.add(k)
     leaves = [n for n in paras if not any(len(m) > len(n) and m[:len(n)] == n for m in paras)]
     routes = []
     for leaf in leaves:
@@ -190,7 +217,7 @@ def _routes(sentences: list[Sentence], head: int, defs: Definitions) -> list[lis
         for k in range(len(top) + 1, len(leaf) + 1):
             atoms.extend(lead_atoms(paras.get(leaf[:k], ""), defs))
         routes.append(_dedupe(atoms))
-    return routes or [[]]
+    return routes or [[]], used
 
 
 def _lead_paragraphs(sentences: list[Sentence]) -> set[int]:
@@ -215,11 +242,13 @@ def _merge_inherited(own: list[Condition], inherited: list[Condition]) -> list[C
 
 
 def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
-              inherited: list[Condition] = ()) -> tuple[list[Item], int]:
+              inherited: list[Condition] = (), by_rule: bool = True) -> tuple[list[Item], int]:
     b = benefit_start(sub) or 0
     cond, part = sub[:b], sub[b:]
     lead = re.split(r"[，,]", cond.rstrip("，, "))[-1] if cond.rstrip().endswith(("，", ",")) else ""
-    tiers = benefit_tiers(part, lead)
+    tiers = benefit_tiers(part, lead) if by_rule else [BenefitTier()]
+    if not by_rule:  # a soft measure: the whole sentence says who; no sum is read from it
+        cond, part = sub, sub
     m = _LEAD.match(cond)
     if m and not is_benefit_sentence(m.group("lead")):
         cond_own = cond[m.end():]
