@@ -100,6 +100,11 @@ def load_rules(*paths: str | Path) -> list[Document]:
     """Load every rule file under the given files/directories; one RuleError lists all problems.
 
     Document ids must be unique across the set, since (policy_id, item_id) names an item everywhere.
+
+    >>> from policymatch.bundled import bundled_rules_dir
+    >>> docs = load_rules(bundled_rules_dir())
+    >>> len(docs), docs[0].id
+    (35, '001')
     """
     docs: list[Document] = []
     problems: list[str] = []
@@ -122,7 +127,14 @@ def load_rules(*paths: str | Path) -> list[Document]:
 
 
 def check_rule_paths(*paths: str | Path) -> list[str]:
-    """Every problem in the given rule files as ``file path: expected; found`` lines."""
+    """Every problem in the given rule files as ``file path: expected; found`` lines.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "x.yaml"
+    >>> _ = f.write_text("items: [{id: '1', conditions: [{field: revenue, op: ge, value: 1}]}]", encoding="utf-8")
+    >>> check_rule_paths(f)[0].split(" ", 1)[1][:29]
+    'items[0].conditions[0].op: 应为'
+    """
     out: list[str] = []
     for f in rule_files(paths):
         try:

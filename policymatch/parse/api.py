@@ -26,7 +26,11 @@ MAX_INPUT_CHARS = 12_000_000
 
 
 def parse_text(text: str | bytes, doc_id: str = "doc", source: str | None = None) -> Document:
-    """Parse one policy text (str, or bytes in UTF-8/GBK/GB18030) into a Document."""
+    """Parse one policy text (str, or bytes in UTF-8/GBK/GB18030) into a Document.
+
+    >>> parse_text("对新认定的专精特新中小企业，给予一次性奖励20万元。".encode("gbk")).items[0].benefit.amount
+    200000
+    """
     if isinstance(text, (bytes, bytearray)):
         text = decode(bytes(text), source)
     if not isinstance(text, str):
@@ -87,7 +91,14 @@ def _unique(conds: list[Condition]) -> list[Condition]:
 
 
 def parse_file(path: str | Path) -> Document:
-    """Parse one ``.txt`` file; the document id is the file stem (``021.txt`` → ``021``)."""
+    """Parse one ``.txt`` file; the document id is the file stem (``021.txt`` → ``021``).
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "021.txt"
+    >>> _ = f.write_text("对首次认定的国家高新技术企业，给予一次性奖励30万元。", encoding="utf-8")
+    >>> parse_file(f).id
+    '021'
+    """
     p = Path(path)
     try:
         size = p.stat().st_size
