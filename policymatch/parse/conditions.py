@@ -223,7 +223,9 @@ def _field_for(m: Mention, before: str, cond: str) -> str | None:
         if _RATIO.search(clause) and re.search("研发|研究开发", clause):
             return "rd_ratio"
         if _GROWTH.search(clause):
-            return GROWTH_FIELDS.get(field or "revenue")
+            if field is None:  # "出口额…以上，且增长10%": the growth of the noun named before
+                field = _field_before(re.sub(r"[，,]", "", before))
+            return GROWTH_FIELDS.get(field) if field is not None else "revenue_growth"
         return None
     if m.kind == "count":
         after = cond[m.end:m.end + 3]
@@ -292,7 +294,7 @@ def level_certs(row: dict[str, str], before: str) -> list[str]:
 
 _JOIN = re.compile(r"^\s*(?:、|和|及|与|或|以及|,|，)?\s*$")
 #: an industry word followed by these names a theme ("制造业与互联网融合"), not the firm's sector
-_THEME_AFTER = re.compile(r"^(?:与|融合|转型|数字化|高质量|服务化|智能化|领域)")
+_THEME_AFTER = re.compile(r"^(?:与|融合|转型|数字化|高质量|服务化|智能化|领域|创新|[“\"]|单项|示范|发展|和信息化)")
 
 
 def _industry_parent(code: str) -> str | None:

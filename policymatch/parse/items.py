@@ -165,9 +165,13 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
             atoms = lead_atoms(m.group("lead"), ctx.defs)
             if s.text.rstrip().endswith((":", "：")):
                 leads.append((s.number, atoms))
-            else:
-                line_ctx.setdefault(s.line, []).extend(atoms)
+            else:  # a later lead on the same line replaces the earlier one
+                line_ctx[s.line] = atoms
         if not benefit:
+            if s.line_start:  # a paragraph title ("3.建立重点建筑业企业的评价体系。") names the sector below
+                inds = [c for c in term_atoms(s.text) if c.field == "industry"]
+                if inds:
+                    line_ctx[("industry", s.line)] = inds
             continue
         src_sent = source[s.start:s.end]
         inherited = [c for _, a in leads for c in a] + line_ctx.get(s.line, [])
@@ -254,7 +258,7 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
         cond_own = cond[m.end():]
     else:
         cond_own = cond
-    ths = thresholds(cond_own, ctx.defs)
+    ths = thresholds(cond_own, ctx.defs) if by_rule else []
     terms = term_atoms(cond_own) + growth_atoms(cond_own)
     excl = exclusion_atoms(sub)
     n = len(tiers)
