@@ -116,7 +116,7 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
     """
     per = _PER_LEAD.search(lead) if lead else None
     ms = [m for m in scan(part) if m.kind in ("money", "percent", "points")]
-    buckets: dict[str, list] = {"amount": [], "cap": [], "rate": [], "unit": [], "floor": []}
+    buckets: dict[str, list] = {"amount": [], "cap": [], "rate": [], "unit": [], "floor": [], "pool": []}
     order: list[tuple[str, float | int]] = []  # amounts and rates in text order (mixed tiers)
     prev: tuple[str, int] | None = None  # (role, end) of the previous money mention
     for m in ms:
@@ -135,7 +135,8 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
         else:
             role = _money_role(clause_before, after, per)
         if role == "unit":
-            unit = _unit_of(clause_before, after) or _per_unit(per)
+            each = _EACH_NEW.search(clause_before)
+            unit = _unit_of(clause_before, after) or _per_unit(per) or (each.group()[3:] if each else None)
             buckets["unit"].append((int(m.value), unit))
         else:
             buckets[role].append(int(m.value))
@@ -183,10 +184,23 @@ def _per_unit(per: re.Match[str] | None) -> str | None:
     return re.sub(r"^[一1]\s*(?:家|个|件|项|台|套|名)?", "", per.group("u")).strip() or per.group("u")
 
 
+_POOL = re.compile(r"安排[^，,；;。]{0,6}$|每年安排|资金池")
+_EACH_NEW = re.compile(r"每(?:新设|新增|设立|开设|引进|建成|实现|增加)[^，,；;。]{1,12}$")
+_EXTRA = re.compile(r"另(?:行)?给予|另奖励|额外给予")
+
+
 def _money_role(clause_before: str, after: str, per: re.Match[str] | None) -> str:
-    """amount | cap | unit | floor for one sum, from the words around it."""
+    """amount | cap | unit | floor | pool for one sum, from the words around it.
+
+    "每家企业最高20万元" is a ceiling per recipient; "每辆3000元", "100元/亩" and "每新设一家门店，给予1万元"
+    are per-unit sums; "安排200万元专项资金" is a pool for many firms, not what one firm gets.
+    """
     capped = bool(_cap_regex().search(clause_before))
-    if _unit_of(clause_before, after) or (per is not None and not capped):
+    if _POOL.search(clause_before):
+        return "pool"
+    if _EXTRA.search(clause_before[-6:]):
+        return "amount"
+    if _unit_of(clause_before, after) or ((per is not None or _EACH_NEW.search(clause_before)) and not capped):
         return "unit"
     if _FLOOR.match(after):
         return "floor"

@@ -340,10 +340,8 @@ def term_atoms(text: str, strict: bool = True) -> list[Condition]:
                 continue
             if row["op"] == "cert":
                 before = text[:m.start()]
-                clause = re.split(r"[；;。]", before)[-1]
+                clause = re.split(r"[；;。]", before)[-1].replace("重新认定", "")  # 重新认定 is not 新认定
                 op = "since" if _since_regex().search(clause) else "has"
-                if "重新认定" in clause and not re.search(r"不(?:含|包括)重新认定", clause):
-                    op = "has"
                 span = text[max(0, m.start() - 8):m.end()]
                 span = re.split(r"[，,；;。:：]|的|对", span)[-1]
                 for code in level_certs(row, before):

@@ -177,11 +177,15 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
         inherited = [c for _, a in leads for c in a] + line_ctx.get(s.line, [])
         if not term_atoms(s.text):  # a later sentence with no subject of its own keeps the line's sector
             inherited += line_ctx.get(("industry", s.line), [])
+        earlier: list[Condition] = []  # "X的，给予A，（X中）Y的，另给予B": Y keeps what X said
         for a, b in _sub_sentences(s.text) if by_rule else [(0, len(s.text))]:
             sub = s.text[a:b]
             if by_rule and not is_benefit_sentence(sub):
                 continue
-            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no, inherited, by_rule)
+            tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no,
+                                              _merge_inherited(earlier, inherited), by_rule)
+            if tiers_items:
+                earlier = [c for c in tiers_items[0].conditions if c.field != "other"]
             for it in tiers_items:
                 items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end)))
             if tiers_items:
@@ -250,7 +254,7 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     b = benefit_start(sub) or 0
     cond, part = sub[:b], sub[b:]
     lead = re.split(r"[，,]", cond.rstrip("，, "))[-1] if cond.rstrip().endswith(("，", ",")) else ""
-    tiers = benefit_tiers(part, lead) if by_rule else [BenefitTier()]
+    tiers = benefit_tiers(part, lead) if by_rule else [_soft_tier(sub)]
     if not by_rule:  # a soft measure: the whole sentence says who; no sum is read from it
         cond, part = sub, sub
     m = _LEAD.match(cond)
@@ -310,6 +314,12 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
             exclusive_group=group,
         ))
     return out, group_no
+
+
+def _soft_tier(sub: str) -> BenefitTier:
+    """A soft measure states at most a ceiling ("贷款额度最高不超过600万元"); anything else is not a sum."""
+    caps = [t.cap for t in benefit_tiers(sub) if t.cap is not None]
+    return BenefitTier(cap=caps[0]) if caps and re.search(r"最高|上限|最多", sub) else BenefitTier()
 
 
 def _dedupe(conds: list[Condition]) -> list[Condition]:
