@@ -64,6 +64,7 @@ def _trigger_regex() -> re.Pattern[str]:
 
 _STRONG = re.compile(r"给予|予以|给与|奖励|补助|补贴|资助|贴息|奖补")
 _CLAUSE = re.compile(r"[，,：:]")
+_STANDARD = re.compile(r"^\s*(?:可|均|将|并)?(?:按|按照|依照|参照)")
 _BENEFIT_HEAD = re.compile(r"按|以[^上下内外]|每|最高|不超过|不高于|给予|予以|%|元")
 _BASE = re.compile(r"(?:按照?|以)(?:其|企业|项目)?(?P<base>[^，,；;。按以]{1,24}?)(?:的|为基数[，,]?\s*给予)\s*(?:\d|百分之|最高|不超过|不高于)")
 _FLOOR = re.compile(r"^\s*(?:以上|及以上)")
@@ -79,7 +80,7 @@ def benefit_start(sentence: str) -> int | None:
         clauses.append((pos, m.start()))
         pos = m.end()
     trig = _trigger_regex()
-    for s, e in clauses:
+    for k, (s, e) in enumerate(clauses):
         c = sentence[s:e]
         m = _STRONG.search(c)
         if m and (scan(c) or re.search(r"给予|予以|给与", c)):
@@ -88,6 +89,9 @@ def benefit_start(sentence: str) -> int | None:
             # unless the words before the verb belong to the benefit ("按投资额的10%给予")
             if head.strip() and not _BENEFIT_HEAD.search(head):
                 return s + m.start()
+            while k > 0 and _STANDARD.match(sentence[clauses[k - 1][0]:clauses[k - 1][1]]):
+                k -= 1  # "可按每平方米不超过1000元的标准，给予购房补助": the standard belongs to the benefit
+                s = clauses[k][0]
             return s
     for s, e in clauses:
         c = sentence[s:e]
@@ -101,7 +105,7 @@ def _unit_of(span_before: str, span_after: str) -> str | None:
         if pat.startswith("元"):
             if span_after.startswith(pat[1:]) or span_after.startswith(pat):
                 return unit
-        elif pat in span_before:
+        elif pat in span_before[-12:] and not re.search(r"\d", span_before[span_before.rfind(pat):]):
             return unit
     return None
 
@@ -171,6 +175,9 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
             t = replace(t, cap=t.cap if t.cap is not None else t.amount, amount=None)
         if t.amount is not None and t.unit_amount is not None:
             t = replace(t, cap=t.cap if t.cap is not None else t.amount, amount=None)
+        if t.amount is not None and t.cap is not None and t.cap > t.amount and t.rate is None:
+            # "给予5万元，每个企业最高不超过20万元": the sum is per unit, the ceiling per firm
+            t = replace(t, unit_amount=t.amount, amount=None)
         tiers.append(t)
     return tiers
 
@@ -185,7 +192,7 @@ def _per_unit(per: re.Match[str] | None) -> str | None:
 
 
 _POOL = re.compile(r"安排[^，,；;。]{0,6}$|每年安排|资金池")
-_EACH_NEW = re.compile(r"每(?:新设|新增|设立|开设|引进|建成|实现|增加)[^，,；;。]{1,12}$")
+_EACH_NEW = re.compile(r"每(?:新设|新增|设立|开设|引进|建成|实现|增加)[^，,；;。]{1,20}$")
 _EXTRA = re.compile(r"另(?:行)?给予|另奖励|额外给予")
 
 

@@ -73,6 +73,9 @@ def _sub_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: "奖励金额最高500万元。" / "上述奖励金额以1000万元为上限": a ceiling for the items around it, not an item
+_CAP_ONLY = re.compile(r"^(?:上述|以上|前述)?[^，,。；]{0,6}(?:奖励|补助|补贴|扶持|资助|支持)(?:金额|资金|总额)"
+                       r"[^，,。；]{0,14}(?:最高|上限|不超过|封顶)")
 _DENIED = re.compile(r"(?:不|不再|不得|不能|不予|取消|停止)(?:给予|予以|享受|安排|补助|奖励|支持)")
 
 
@@ -82,7 +85,7 @@ def is_benefit_sentence(text: str) -> bool:
     if b is None:
         return False
     part = text[b:]
-    if _DENIED.search(text):
+    if _DENIED.search(text) or _CAP_ONLY.match(text):
         return False
     ms = [m for m in scan(part) if m.kind in ("money", "percent")]
     if _INDIVIDUAL.search(text) and not _ORG.search(text):
@@ -192,7 +195,33 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
                 inds = [c for c in tiers_items[0].conditions if c.field == "industry"]
                 if inds and not any(c.field == "industry" for c in line_ctx.get(s.line, [])):
                     line_ctx.setdefault(("industry", s.line), []).extend(inds)
-    return _no_stack_groups(items, sentences)
+    return _no_stack_groups(_shared_caps(items, sentences, source), sentences)
+
+
+_SHARED_CAP = re.compile(r"(?:上述|以上|奖励金额|补助金额|奖励资金|补贴金额|扶持资金|累计)[^。；]{0,24}(?:最高|上限|不超过|封顶)")
+
+
+def _shared_caps(items: list[Item], sentences: list[Sentence], source: str) -> list[Item]:
+    """"上述奖励金额以1000万元为上限" / "奖励金额最高500万元" caps the uncapped items of its paragraph."""
+    caps: dict[tuple[str, ...], int] = {}
+    for s in sentences:
+        if _SHARED_CAP.search(s.text) and not is_benefit_sentence(s.text):
+            money = [m for m in scan(s.text) if m.kind == "money"]
+            if len(money) == 1:
+                caps[s.number[:-1] if s.line_start and s.number and not s.text.startswith("上述")
+                     else s.number] = int(money[0].value)
+    if not caps:
+        return items
+    by_span = {(s.start, s.end): s.number for s in sentences}
+    out = []
+    for it in items:
+        num = by_span.get(it.span or (-1, -1), ())
+        cap = next((v for p, v in caps.items() if num[:len(p)] == p), None)
+        b = it.benefit
+        if cap is not None and b.amount is None and b.cap is None and (b.rate is not None or b.unit_amount is not None):
+            it = replace(it, benefit=replace(b, cap=cap, max_amount=cap))
+        out.append(it)
+    return out
 
 
 _ANY_OF = re.compile(r"(?:以下|下列|如下)[^。；]{0,16}之一")
