@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from ._lexicon import sorted_phrases, table, words
 from .numbers import Mention, scan
@@ -72,6 +72,7 @@ _CEIL_AFTER = re.compile(r"^\s*(?:以下|以内)")
 _MODIFIER = re.compile(r"提高|提升|增加|上浮")
 
 
+@lru_cache(maxsize=8192)
 def benefit_start(sentence: str) -> int | None:
     """Offset where the benefit span begins: the clause holding the first 给予/奖励… with a sum or rate."""
     pos = 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from functools import cache
 
 from ._lexicon import LEXICON_DIR
@@ -26,7 +27,7 @@ MODEL_PATH = LEXICON_DIR / "item_model.json"
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
-def ngrams(text: str, n_max: int = 3) -> list[str]:
+def ngrams(text: str, n_max: int = 2) -> list[str]:
     """Character n-grams of a sentence with digits folded to '0' (numbers vary, their presence matters)."""
     t = _DIGITS.sub("0", re.sub(r"\s+", "", text))
     return [t[i:i + n] for n in range(1, n_max + 1) for i in range(len(t) - n + 1)]
@@ -61,14 +62,16 @@ def item_probability(sentence: str) -> float:
     m = _model()
     if m is None:
         return 0.5
-    counts: dict[str, int] = {}
-    for g in ngrams(sentence[:600], m.get("n_max", 3)):
-        if g in m["weights"]:
-            counts[g] = counts.get(g, 0) + 1
+    w = m["weights"]
+    counts = Counter(g for g in ngrams(sentence[:600], m.get("n_max", 3)) if g in w)
     if not counts:
         return 1.0 / (1.0 + math.exp(-m["intercept"]))
-    w = m["weights"]
-    vals = {g: (1.0 + math.log(c) if m.get("sublinear_tf") else c) * w[g][0] for g, c in counts.items()}
-    norm = math.sqrt(sum(v * v for v in vals.values())) or 1.0
-    z = m["intercept"] + sum(v / norm * w[g][1] for g, v in vals.items())
+    sub = m.get("sublinear_tf")
+    sq = dot = 0.0
+    for g, c in counts.items():
+        idf, coef = w[g]
+        v = (1.0 + math.log(c) if sub else c) * idf
+        sq += v * v
+        dot += v * coef
+    z = m["intercept"] + dot / (math.sqrt(sq) or 1.0)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from ..model.types import Condition
 from ._lexicon import sorted_phrases, table, words
@@ -321,6 +321,12 @@ def _covers(wide, narrow) -> bool:
 
 
 def term_atoms(text: str, strict: bool = True) -> list[Condition]:
+    """Atoms named by words (see ``_term_atoms``); a fresh list, cached underneath."""
+    return list(_term_atoms(text, strict))
+
+
+@lru_cache(maxsize=8192)
+def _term_atoms(text: str, strict: bool = True) -> tuple[Condition, ...]:
     """Atoms named by words: qualifications, size, ownership, listing, above-scale, industry.
 
     Adjacent words of one field joined by 、/和/或 merge into one atom ("制造业和建筑业企业" → C, E);
@@ -376,7 +382,7 @@ def term_atoms(text: str, strict: bool = True) -> list[Condition]:
         if c.key not in seen:
             seen.add(c.key)
             out.append(c)
-    return out
+    return tuple(out)
 
 
 @cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from ..model.types import Benefit, Condition, Item
 from ._lexicon import words
@@ -79,6 +79,7 @@ _CAP_ONLY = re.compile(r"^(?:上述|以上|前述)?[^，,。；]{0,6}(?:奖励|�
 _DENIED = re.compile(r"(?:不|不再|不得|不能|不予|取消|停止)(?:给予|予以|享受|安排|补助|奖励|支持)")
 
 
+@lru_cache(maxsize=8192)
 def is_benefit_sentence(text: str) -> bool:
     """A sentence grants something to an organisation (rule of thumb; see classify for the learnt view)."""
     b = benefit_start(text)
@@ -266,7 +267,7 @@ def _lead_paragraphs(sentences: list[Sentence]) -> set[int]:
         b = benefit_start(s.text) or 0
         if any(m.kind in ("money", "percent") for m in scan(s.text[b:])):
             continue
-        nxt = next((t for t in sentences[i + 1:] if t.line != s.line), None)
+        nxt = next((sentences[j] for j in range(i + 1, len(sentences)) if sentences[j].line != s.line), None)
         if nxt is not None and len(nxt.number) > len(s.number) and nxt.number[:len(s.number)] == s.number:
             out.add(i)
     return out

@@ -74,7 +74,12 @@ def to_yuan(text: str) -> int | None:
 
 
 def scan(sentence: str) -> list[Mention]:
-    """Every number mention in a sentence, classified by its unit."""
+    """Every number mention in a sentence, classified by its unit (a fresh list; cached underneath)."""
+    return list(_scan(sentence))
+
+
+@lru_cache(maxsize=8192)
+def _scan(sentence: str) -> tuple[Mention, ...]:
     out: list[Mention] = []
     for m in _MENTION.finditer(sentence):
         if m.group("pct_cn"):
@@ -103,7 +108,7 @@ def scan(sentence: str) -> list[Mention]:
         elif not is_cn:
             end = m.start() + len(raw)
             out.append(Mention("count", v, m.start(), end, raw))
-    return out
+    return tuple(out)
 
 
 def _frac(v: float | int, base: int) -> float:

@@ -27,7 +27,12 @@ __all__ = ["MAX_INPUT_BYTES", "decode", "normalise", "Sentence", "segment", "HEA
 #: a policy text is never this large; refuse rather than spend minutes (a 10 MB file still parses)
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 
-_ENCODINGS = ("utf-8-sig", "gb18030")
+_ODD = re.compile("[\ue000-\uf8ff\ufffd]")
+
+
+def _oddness(text: str) -> int:
+    """Private-use and replacement characters: a wrong decoding produces them, real text does not."""
+    return len(_ODD.findall(text[:100_000]))
 
 
 def decode(data: bytes, source: str | None = None) -> str:
@@ -40,11 +45,18 @@ def decode(data: bytes, source: str | None = None) -> str:
         raise ParseError(f"文件过大（{len(data)} 字节，上限 {MAX_INPUT_BYTES}）", file=source)
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ParseError("不是文本文件（含有二进制内容）", file=source)
-    for enc in _ENCODINGS:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for enc in ("gb18030", "big5"):  # GB18030 ⊃ GBK ⊃ GB2312; Big5 for 繁體 pages
         try:
-            return data.decode(enc)
+            candidates.append(data.decode(enc))
         except UnicodeDecodeError:
             continue
+    if candidates:  # GB18030 decodes almost anything: prefer the reading with the fewest odd characters
+        return min(candidates, key=_oddness)
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:200_000]).best()
@@ -70,13 +82,17 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+_T2S_TABLE: dict[int, str] = {}
+
+
 def _to_simplified(text: str) -> str:
-    """繁→简 character by character where the phrase converter would change the length."""
+    """繁→简 character by character (one character in, one out: offsets stay), with a growing table."""
     conv = _t2s()
-    out = conv.convert(text)
-    if len(out) == len(text):
-        return out
-    return "".join(c if len(s := conv.convert(c)) != 1 else s for c in text)
+    for c in set(text) - {chr(k) for k in _T2S_TABLE}:
+        if c >= "\u3400":  # only CJK characters have simplified forms
+            s = conv.convert(c)
+            _T2S_TABLE[ord(c)] = s if len(s) == 1 else c
+    return text.translate(_T2S_TABLE)
 
 
 _TRAD_HINT = re.compile("[們業區發內萬億與為會關對條補獎貼資產營稅額該時經這實計業縣鎮級權區]")
@@ -119,8 +135,8 @@ class Sentence:
 
 
 @cache
-def _junk_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in words("junk_lines"))
+def _junk_regex() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in words("junk_lines")))
 
 
 def _label(m: re.Match[str]) -> str:
@@ -136,7 +152,7 @@ def segment(norm: str) -> list[Sentence]:
         start = pos
         pos += len(line) + 1
         stripped = line.strip()
-        if not stripped or any(p.search(stripped) for p in _junk_patterns()):
+        if not stripped or _junk_regex().search(stripped):
             continue
         body_off = 0
         for level, pat in HEADING_LEVELS:
@@ -151,9 +167,8 @@ def segment(norm: str) -> list[Sentence]:
         heads = tuple(v[1] for _, v in sorted(stack.items()) if v[1])
         first = True
         s0 = start + body_off
-        for m in _SENT_END.finditer(line + "\n", body_off):
-            s1 = start + m.end() if m.group() != "\n" else start + m.start()
-            s1 = min(s1, start + len(line))
+        for m in _sentence_ends(line, body_off):
+            s1 = start + m
             text = norm[s0:s1]
             if text.strip():
                 lead = len(text) - len(text.lstrip())
@@ -162,6 +177,30 @@ def segment(norm: str) -> list[Sentence]:
                 first = False
             s0 = s1
     return out
+
+
+#: a "sentence" longer than this (a page without punctuation) is cut, which bounds the work per sentence
+MAX_SENTENCE_CHARS = 1000
+
+
+def _sentence_ends(line: str, start: int) -> list[int]:
+    """Offsets (within the line) where sentences end: after 。；!? or the line's end, at most every 1000 chars."""
+    ends = []
+    prev = start
+    for m in _SENT_END.finditer(line, start):
+        if m.group() == "\n":
+            continue
+        while m.end() - prev > MAX_SENTENCE_CHARS:
+            prev += MAX_SENTENCE_CHARS
+            ends.append(prev)
+        ends.append(m.end())
+        prev = m.end()
+    while len(line) - prev > MAX_SENTENCE_CHARS:
+        prev += MAX_SENTENCE_CHARS
+        ends.append(prev)
+    if prev < len(line):
+        ends.append(len(line))
+    return ends
 
 
 def _heading_title(rest: str) -> str:

@@ -58,7 +58,7 @@ def _as_json(model, note: dict) -> dict:
     vec, lr = model.steps[0][1], model.steps[1][1]
     weights = {g: [round(float(vec.idf_[i]), 5), round(float(lr.coef_[0][i]), 5)]
                for g, i in vec.vocabulary_.items()}
-    return {"kind": "tfidf-char-ngrams+logistic-regression", "n_max": 3, "sublinear_tf": True, **note,
+    return {"kind": "tfidf-char-ngrams+logistic-regression", "n_max": 2, "sublinear_tf": True, **note,
             "intercept": round(float(lr.intercept_[0]), 5), "weights": weights}
 
 
