@@ -32,6 +32,8 @@ _LAZY: dict[str, str] = {
     "check_rule_paths": "policymatch.model",
     "Document": "policymatch.model",
     "Item": "policymatch.model",
+    "bundled_rules_dir": "policymatch.bundled",
+    "bundled_policies_dir": "policymatch.bundled",
     # firms
     "Firm": "policymatch.firm",
     "load_firm": "policymatch.api",
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static type checkers see the real names
+    from .bundled import bundled_policies_dir, bundled_rules_dir
     from .api import explain_policy, get_policy, load_firm, rules_from, search_policies
     from .firm import Firm
     from .interpret import Interpretation, interpret

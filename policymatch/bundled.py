@@ -28,13 +28,21 @@ def _resolve(path: Path, env: str, what: str) -> Path:
 
 
 def bundled_rules_dir() -> Path:
-    """The reviewed rule files: ``$POLICYMATCH_RULES`` or the checkout's ``rules/``."""
+    """The reviewed rule files: ``$POLICYMATCH_RULES`` or the checkout's ``rules/``.
+
+    >>> sorted(p.name for p in bundled_rules_dir().glob("*.yaml"))[:2]
+    ['001.yaml', '002.yaml']
+    """
     raw = os.environ.get("POLICYMATCH_RULES")
     return _resolve(Path(raw) if raw else _CHECKOUT / "rules", "POLICYMATCH_RULES", "内置规则")
 
 
 def bundled_policies_dir() -> Path:
-    """The bundled policy texts ``NNN.txt``: ``$POLICYMATCH_DATA/policies`` or the checkout's ``data/policies``."""
+    """The bundled policy texts ``NNN.txt``: ``$POLICYMATCH_DATA/policies`` or the checkout's ``data/policies``.
+
+    >>> (bundled_policies_dir() / "027.txt").is_file()
+    True
+    """
     raw = os.environ.get("POLICYMATCH_DATA")
     base = Path(raw) if raw else _CHECKOUT / "data"
     return _resolve(base / "policies", "POLICYMATCH_DATA", "内置政策文本")

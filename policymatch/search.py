@@ -105,11 +105,14 @@ class SearchHit:
 
 
 def _item_body(item: Item) -> str:
-    """The words an item is found by besides its name: its text, benefit and tested fields."""
+    """The words an item is found by besides its name: its text, benefit kind and tested fields.
+
+    Condition and benefit texts are spans of the item text (RULES.md), so they add nothing here.
+    """
     labels = [field_label(a.field) for a in item.atoms() if a.field != "other"]
-    conds = [a.text for a in item.atoms()]
     kind = BENEFIT_KIND_WORDS.get(item.benefit.kind, "")
-    return " ".join([item.text, item.benefit.text, kind, *labels, *conds])
+    spans = [t for t in (item.benefit.text, *(a.text for a in item.atoms())) if t and t not in item.text]
+    return " ".join([item.text, kind, *labels, *spans])
 
 
 class _Index:
