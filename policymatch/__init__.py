@@ -12,6 +12,8 @@ search (scikit-learn) or the engine are only imported by whoever calls them.
 '首次认定高新技术企业奖励'
 >>> "申请条件" in pm.explain_policy("027", "2-1").to_text()
 True
+>>> pm.match_one({"region": "140171", "certs": {"srdi_giant": "2025-03-01"}}, as_of="2025-06-30").items[0].amount
+500000
 """
 
 from __future__ import annotations
@@ -34,9 +36,13 @@ _LAZY: dict[str, str] = {
     "Item": "policymatch.model",
     "bundled_rules_dir": "policymatch.bundled",
     "bundled_policies_dir": "policymatch.bundled",
-    # firms
+    # firms: one interactively, or a whole table in bounded chunks
     "Firm": "policymatch.firm",
     "load_firm": "policymatch.api",
+    "match_one": "policymatch.api",
+    "match_table": "policymatch.api",
+    "compiled_rules": "policymatch.api",
+    "FirmResult": "policymatch.engine",
     # find and explain
     "search_policies": "policymatch.api",
     "SearchHit": "policymatch.search",
@@ -74,7 +80,17 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static type checkers see the real names
     from .bundled import bundled_policies_dir, bundled_rules_dir
-    from .api import explain_policy, get_policy, load_firm, rules_from, search_policies
+    from .api import (
+        compiled_rules,
+        explain_policy,
+        get_policy,
+        load_firm,
+        match_one,
+        match_table,
+        rules_from,
+        search_policies,
+    )
+    from .engine import FirmResult
     from .firm import Firm
     from .interpret import Interpretation, interpret
     from .model import Document, Item, check_rule_paths, load_rules

@@ -11,25 +11,40 @@ and raises only ``PolicymatchError`` subclasses, which carry file/row/field.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .bundled import bundled_rules_dir
-from .errors import InputError, StoreError
-from .fields import CERT_LABELS, INPUT_FIELDS, cert_code, is_cert_field
+from .engine import CompiledRules, FirmResult, compile_rules, evaluate, lookup, match_firm
+from .errors import InputError
 from .firm import Firm
 from .interpret import Interpretation, interpret
 from .model import Document, load_rules
 from .model.io import rule_files
+from .profiles import conform
 from .search import SearchHit, search
 
-__all__ = ["RulesLike", "rules_from", "get_policy", "search_policies", "explain_policy", "load_firm"]
+__all__ = [
+    "RulesLike",
+    "FirmLike",
+    "rules_from",
+    "get_policy",
+    "compiled_rules",
+    "load_firm",
+    "match_one",
+    "match_table",
+    "search_policies",
+    "explain_policy",
+]
 
 #: what every function accepts as "the rules": None (the bundled set), a file or folder, or documents
 RulesLike = str | Path | Sequence[Document] | None
+#: what every function accepts as "the firm": a Firm, a PROFILE.md dict, a one-row frame, a JSON file or a USCC
+FirmLike = Firm | dict[str, Any] | pd.DataFrame | str | Path
 
 
 @lru_cache(maxsize=8)
@@ -106,7 +121,7 @@ def explain_policy(
     item_id: str | None = None,
     rules: RulesLike = None,
     *,
-    firm: Firm | dict[str, Any] | str | Path | None = None,
+    firm: FirmLike | None = None,
     db: str | Path | None = None,
     as_of: str | None = None,
 ) -> Interpretation:
@@ -114,55 +129,83 @@ def explain_policy(
 
     ``firm`` is a Firm, a PROFILE.md dict, a JSON file path, or a USCC looked up in ``db``.
 
-    >>> r = explain_policy("027", "2-1")
-    >>> [ln.words for ln in r.items[0].section("conditions")]
-    ['新认定为专精特新“小巨人”企业（政策有效期内认定）']
+    >>> r = explain_policy("027", "2-1", firm={"region": "140171"}, as_of="2025-06-30")
+    >>> r.items[0].status, [(ln.words, ln.status) for ln in r.items[0].section("conditions")]
+    ('unknown', [('政策有效期内新认定为专精特新“小巨人”企业', 'unknown')])
     """
     doc = get_policy(policy_id, rules)
     resolved = None if firm is None else load_firm(firm, db)
     return interpret(doc, item_id, resolved, as_of)
 
 
-def load_firm(firm: Firm | dict[str, Any] | str | Path, db: str | Path | None = None) -> Firm:
-    """A Firm from a Firm, a dict, a JSON file, or a USCC in the registry database ``db``.
+def load_firm(firm: FirmLike, db: str | Path | None = None) -> Firm | pd.DataFrame:
+    """The firm to match: a Firm or one-row frame as given, a dict checked into a Firm, a JSON file,
+    or an 18-character USCC read from the registry database ``db`` (engine lookup, parameterised).
 
     >>> load_firm({"uscc": "914403001922038216", "revenue": 120000000}).revenue
     120000000
     """
-    if isinstance(firm, Firm):
+    if isinstance(firm, (Firm, pd.DataFrame)):
         return firm
     if isinstance(firm, dict):
         return Firm.from_dict(firm)
-    path = Path(firm)
-    if path.suffix.lower() == ".json" or path.is_file():
-        return Firm.from_json_file(path)
-    if db is None:
-        raise InputError("企业应为 JSON 文件；按统一社会信用代码查询时请同时给出 --db 企业库", field="firm")
-    return _firm_from_db(str(firm), Path(db))
+    return lookup.load_firm(str(firm), db)
 
 
-#: the registry database's firm table (registry area); the name is ours, never a user's string
-_FIRMS_TABLE = "firms"
+@lru_cache(maxsize=8)
+def _compiled(docs: tuple[Document, ...]) -> CompiledRules:
+    return compile_rules(list(docs))
 
 
-def _firm_from_db(uscc: str, db: Path) -> Firm:
-    if not db.is_file():
-        raise StoreError("企业库不存在", file=str(db))
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            con.row_factory = sqlite3.Row
-            row = con.execute(f"SELECT * FROM {_FIRMS_TABLE} WHERE uscc = ?", (uscc.strip().upper(),)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as e:
-        raise StoreError(f"无法读取企业库：{e}", file=str(db)) from None
-    if row is None:
-        raise InputError(f"企业库中没有统一社会信用代码为 {uscc} 的企业", file=str(db), field="uscc")
-    # NULL is unknown, except in a certs.<code> column, where it means "not held" (PROFILE.md, tables)
-    record = {
-        k: row[k]
-        for k in row.keys()
-        if (k in INPUT_FIELDS and row[k] is not None) or (is_cert_field(k) and cert_code(k) in CERT_LABELS)
-    }
-    return Firm.from_dict(record, source=str(db))
+def compiled_rules(rules: RulesLike = None) -> CompiledRules:
+    """The rules compiled for the engine, once per rules set (cached on the documents).
+
+    >>> compiled_rules() is compiled_rules()
+    True
+    """
+    return _compiled(tuple(rules_from(rules)))
+
+
+def match_one(
+    firm: FirmLike,
+    rules: RulesLike = None,
+    *,
+    db: str | Path | None = None,
+    as_of: str | None = None,
+) -> FirmResult:
+    """One firm against the rules: every item in force, ranked, with reasons (``FirmResult.to_dict()`` is stable JSON).
+
+    >>> r = match_one({"region": "140171", "size": "small", "certs": {"srdi_giant": "2025-03-01"}}, as_of="2025-06-30")
+    >>> [(i.policy_id, i.item_id, i.amount) for i in r.items if i.status == "eligible"][:1]
+    [('027', '2-1', 500000)]
+    """
+    return match_firm(compiled_rules(rules), load_firm(firm, db), as_of)
+
+
+def match_table(
+    firms: pd.DataFrame | Iterable[pd.DataFrame],
+    rules: RulesLike = None,
+    *,
+    as_of: str | None = None,
+    chunk_size: int = 200_000,
+    keep: tuple[str, ...] = ("eligible", "unknown"),
+) -> Iterator[pd.DataFrame]:
+    """Match a table of firms (profiles contract) chunk by chunk; yields the engine's result rows per chunk.
+
+    Give one frame (it is cut into ``chunk_size`` rows) or any iterable of frames, e.g. registry chunks,
+    so memory stays bounded by one chunk. Columns: ``uscc, policy_id, item_id, status, amount, …``.
+
+    >>> import pandas as pd
+    >>> firms = pd.DataFrame({"uscc": ["A", "B"], "region": ["140171", "330302"],
+    ...                       "certs.srdi_giant": ["2025-03-01", None]})
+    >>> rows = pd.concat(match_table(firms, as_of="2025-06-30", keep=("eligible",)))
+    >>> rows[["uscc", "policy_id", "item_id"]].values.tolist()
+    [['A', '027', '2-1'], ['A', '030', '3-7']]
+    """
+    if chunk_size < 1:
+        raise InputError("chunk_size 应为正整数", field="chunk_size")
+    compiled = compiled_rules(rules)
+    frames = [firms] if isinstance(firms, pd.DataFrame) else firms
+    for frame in frames:
+        for start in range(0, len(frame), chunk_size):
+            yield evaluate(compiled, conform(frame.iloc[start : start + chunk_size]), as_of, keep=keep)

@@ -8,6 +8,7 @@ each condition line also says whether the firm meets it, misses it or lacks the 
 the engine's reference evaluator, never re-derived here.
 
 >>> from policymatch.model import load_rules
+>>> from policymatch.bundled import bundled_rules_dir
 >>> doc = {d.id: d for d in load_rules(bundled_rules_dir())}["027"]
 >>> text = interpret(doc, "2-1").to_text()
 >>> "首次认定" in text and "支持标准" in text
@@ -20,10 +21,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._wording import code_name, describe_benefit, describe_condition, format_yuan
-from .bundled import bundled_rules_dir
+from .engine.onefirm import firm_row
+from .engine.reference import evaluate_item
 from .errors import InputError
-from .model.types import AnyGroup, ConditionNode, Document, Item
+from .explain import describe_benefit, describe_condition, format_threshold, yuan
+from .model.types import AnyGroup, Condition, ConditionNode, Document, Item
 
 __all__ = ["Interpretation", "ItemInterpretation", "Line", "interpret", "SECTIONS", "STATUS_WORDS"]
 
@@ -59,6 +61,8 @@ class Line:
     words: str
     source: str
     status: str | None = None
+    #: position among the item's condition nodes as the engine counts them (document region first), or None
+    node: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class Interpretation:
 def _item_text(it: ItemInterpretation, with_firm: bool) -> str:
     title = f"【{it.item_id}】{it.name}"
     if with_firm and it.status:
-        amount = f"，预计{format_yuan(it.amount)}" if it.status == "eligible" and it.amount is not None else ""
+        amount = f"，预计{yuan(it.amount)}" if it.status == "eligible" and it.amount is not None else ""
         title += f"  —— {_ITEM_STATUS.get(it.status, it.status)}{amount}"
     rows = [title]
     for key, heading in SECTIONS.items():
@@ -133,8 +137,12 @@ def _item_text(it: ItemInterpretation, with_firm: bool) -> str:
 
 
 def region_name(code: str | None) -> str | None:
-    """``140100`` → ``太原市（140100）``; None stays None."""
-    return code_name("region", code) if code else None
+    """``140100`` → ``太原市（140100）``; None stays None.
+
+    >>> region_name("140171")
+    '山西转型综合改革示范区（140171）'
+    """
+    return format_threshold(Condition("region", "within", code)) if code else None
 
 
 def _validity(doc: Document) -> str:
@@ -158,6 +166,13 @@ def _source(node: ConditionNode, item: Item) -> str:
     return node.text or item.text
 
 
+def _manual_words(node: ConditionNode) -> str:
+    """What the engine cannot check, quoted from the policy for a reviewer."""
+    atoms = node.any if isinstance(node, AnyGroup) else (node,)
+    quoted = "；或".join(f"“{a.text}”" for a in atoms if a.text) or "（原文未摘出具体表述）"
+    return ("满足其一：" if len(atoms) > 1 else "") + quoted
+
+
 def _exclusive_words(doc: Document, item: Item) -> str | None:
     if item.exclusive_group is None:
         return None
@@ -179,19 +194,17 @@ def _item_lines(doc: Document, item: Item, results: tuple[bool | None, ...] | No
     if doc.region:
         offset = 1
         source = f"发文机关：{doc.issuer}" if doc.issuer else f"《{doc.title}》"
-        lines.append(Line("subject", f"注册地在{region_name(doc.region)}的企业", source, status(0)))
+        lines.append(Line("subject", f"注册地在{region_name(doc.region)}的企业", source, status(0), 0))
     for k, node in enumerate(item.conditions):
         section = _section_of(node)
-        words = describe_condition(node)
-        if section == "manual" and isinstance(node, AnyGroup):
-            words = "满足其一：" + "；或".join(f"“{a.text}”" for a in node.any)
-        lines.append(Line(section, words, _source(node, item), status(k + offset)))
+        words = _manual_words(node) if section == "manual" else describe_condition(node)
+        lines.append(Line(section, words, _source(node, item), status(k + offset), k + offset))
     if not any(ln.section == "subject" for ln in lines):
         lines.append(Line("subject", "原文未限定企业类型或地区", item.text))
     b = item.benefit
     lines.append(Line("support", describe_benefit(b), b.text or item.text))
     if b.max_amount is not None and b.amount is None:
-        lines.append(Line("support", f"顶格（单个企业最高）{format_yuan(b.max_amount)}", b.text or item.text))
+        lines.append(Line("support", f"顶格（单个企业最高）{yuan(b.max_amount)}", b.text or item.text))
     exclusive = _exclusive_words(doc, item)
     if exclusive:
         lines.append(Line("support", exclusive, item.text))
@@ -207,15 +220,20 @@ def interpret(
     firm: Any = None,
     as_of: str | None = None,
 ) -> Interpretation:
-    """Word one policy (or one of its items); with ``firm`` (Firm or PROFILE.md dict), mark its results.
+    """Word one policy (or one of its items); with ``firm`` (Firm, PROFILE.md dict or one-row frame), mark its results.
 
     ``as_of`` (ISO date, today when None) decides validity for the firm; an item outside its
     document's validity is reported ``not_in_force`` and its conditions are not evaluated.
 
     >>> from policymatch.model import load_rules
+    >>> from policymatch.bundled import bundled_rules_dir
     >>> doc = {d.id: d for d in load_rules(bundled_rules_dir())}["027"]
     >>> [ln.words for ln in interpret(doc, "2-1").items[0].section("subject")]
-    ['注册地在山西省（140000）的企业', '注册地位于山西转型综合改革示范区（140171）']
+    ['注册地在山西省（140000）的企业', '注册地行政区划属于山西转型综合改革示范区（140171）']
+    >>> firm = {"region": "140171", "certs": {"srdi_giant": "2024-05-01"}}
+    >>> r = interpret(doc, "2-1", firm=firm, as_of="2025-01-01")
+    >>> r.items[0].status, r.items[0].amount, [ln.status for ln in r.items[0].lines if ln.status]
+    ('eligible', 500000, ['met', 'met', 'met'])
     """
     items = doc.items
     if item_id is not None:
@@ -246,12 +264,11 @@ def interpret(
 
 
 def _firm_dict(firm: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The engine's flat row of the firm (Firm, PROFILE.md dict or one-row frame) and its display name."""
     if firm is None:
         return None, None
-    d = firm.to_dict() if hasattr(firm, "to_dict") else firm
-    if not isinstance(d, dict):
-        raise InputError("企业信息应为 Firm 或 PROFILE.md 字段的字典", field="firm")
-    return d, str(d.get("name") or d.get("uscc") or "（未命名企业）")
+    row = firm_row(firm)
+    return row, str(row.get("name") or row.get("uscc") or "（未命名企业）")
 
 
 def _interpret_item(doc: Document, item: Item, firm: dict[str, Any] | None, as_of: str | None) -> ItemInterpretation:
@@ -260,8 +277,6 @@ def _interpret_item(doc: Document, item: Item, firm: dict[str, Any] | None, as_o
     assert as_of is not None
     if not doc.in_force(as_of):
         return ItemInterpretation(item.id, item.name, item.text, _item_lines(doc, item, None), "not_in_force")
-    from .engine.reference import evaluate_item  # TODO(find): top-level import once the engine is on main
-
     verdict = evaluate_item(item, doc, firm, as_of)
     return ItemInterpretation(
         item.id, item.name, item.text, _item_lines(doc, item, verdict.results), verdict.status, verdict.amount

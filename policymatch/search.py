@@ -9,6 +9,7 @@ document's region covers it, or it is national; no item condition rules it out),
 force on a date, and 免申即享 items only. The index is built once per rules set (cached on the rules).
 
 >>> from policymatch.model import load_rules
+>>> from policymatch.bundled import bundled_rules_dir
 >>> docs = load_rules(bundled_rules_dir())
 >>> hit = search("高新技术企业 奖励", docs)[0]
 >>> "高新技术企业" in hit.items[0].name
@@ -27,25 +28,13 @@ from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .applies import applies
-from .bundled import bundled_rules_dir
 from .errors import InputError
+from .explain import BENEFIT_KIND_LABELS
 from .fields import field_label
 from .model.types import Document, Item
 from .text_tokens import normalize, tokens
 
-__all__ = ["SearchHit", "ItemHit", "search", "BENEFIT_KIND_WORDS", "bundled_rules_dir"]
-
-#: benefit kind → the words a firm searches for it with (RULES.md benefit kinds)
-BENEFIT_KIND_WORDS: dict[str, str] = {
-    "award": "奖励",
-    "subsidy": "补助",
-    "interest_subsidy": "贴息",
-    "tax_reduction": "税费减免",
-    "rent_subsidy": "租金补贴",
-    "loan": "贷款 融资",
-    "service": "服务",
-    "other": "",
-}
+__all__ = ["SearchHit", "ItemHit", "search"]
 
 # How the parts of a score weigh (tuned on the bundled rules; tests pin the resulting order).
 _W_NAME, _W_BODY, _W_TITLE, _W_FUZZY_TITLE, _W_FUZZY_NAME = 0.55, 0.45, 0.35, 0.5, 0.2
@@ -110,7 +99,7 @@ def _item_body(item: Item) -> str:
     Condition and benefit texts are spans of the item text (RULES.md), so they add nothing here.
     """
     labels = [field_label(a.field) for a in item.atoms() if a.field != "other"]
-    kind = BENEFIT_KIND_WORDS.get(item.benefit.kind, "")
+    kind = BENEFIT_KIND_LABELS.get(item.benefit.kind, "")
     spans = [t for t in (item.benefit.text, *(a.text for a in item.atoms())) if t and t not in item.text]
     return " ".join([item.text, kind, *labels, *spans])
 
@@ -186,6 +175,7 @@ def search(
     ``auto_only`` keeps 免申即享 items only. An empty query lists everything the filters keep.
 
     >>> from policymatch.model import load_rules
+    >>> from policymatch.bundled import bundled_rules_dir
     >>> docs = load_rules(bundled_rules_dir())
     >>> [h.policy_id for h in search("专精特新中小企业奖历政策汇总", docs, limit=1)]
     ['027']
@@ -200,10 +190,10 @@ def search(
         item_scores, title_scores = np.zeros(len(ix.units)), np.zeros(len(docs))
     else:
         item_scores, title_scores = _scores(ix, query)
-    keep = [applies(docs[d], docs[d].items[i], region, industry, auto_only) for d, i in ix.units]
+    keep = [applies(docs[d], docs[d].items[i], region, industry, auto_only, in_force) for d, i in ix.units]
     hits: list[SearchHit] = []
     for d, doc in enumerate(docs):
-        if not doc.in_force(in_force) or not applies(doc, None, region, industry, auto_only):
+        if not doc.in_force(in_force) or not applies(doc, None, region, industry, auto_only, in_force):
             continue
         rows = [u for u in np.flatnonzero(ix.unit_doc == d) if keep[u]]
         best = max((item_scores[u] for u in rows), default=0.0)

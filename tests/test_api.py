@@ -10,7 +10,7 @@ import pytest
 
 import policymatch
 from policymatch.api import explain_policy, get_policy, load_firm, rules_from, search_policies
-from policymatch.errors import InputError, PolicymatchError, StoreError
+from policymatch.errors import InputError, PolicymatchError
 
 from conftest import ROOT, RULES
 
@@ -74,10 +74,13 @@ def test_load_firm_from_a_registry_database(tmp_path):
     con.commit()
     con.close()
     firm = load_firm("914403001922038216", db)
-    assert (firm.name, firm.region, firm.revenue, firm.certs) == ("华为技术有限公司", "440300", None, {"hitech": "2020-01-01"})
-    with pytest.raises(InputError, match="没有统一社会信用代码"):
+    assert firm.loc[0, ["name", "region", "certs.hitech"]].tolist() == ["华为技术有限公司", "440300", "2020-01-01"]
+    # explain for that firm: the 高企 condition of 043 2-3 is met, the revenue one lacks data
+    r = explain_policy("043", "2-3", firm="914403001922038216", db=db, as_of="2025-01-01")
+    assert [ln.status for ln in r.items[0].section("conditions")] == ["met", "unknown"]
+    with pytest.raises(InputError, match="找不到"):
         load_firm("91440300708461136T", db)
-    with pytest.raises(StoreError):
+    with pytest.raises(InputError):
         load_firm("914403001922038216", tmp_path / "missing.db")
     with pytest.raises(InputError, match="--db"):
         load_firm("914403001922038216")

@@ -46,7 +46,7 @@ def test_every_bundled_policy_renders_and_cites_its_source_text(docs):
 def test_conditions_are_worded_and_other_conditions_are_quoted_for_review(docs):
     doc = docs["043"]
     it = interpret(doc, "2-3").items[0]
-    assert [ln.words for ln in it.section("conditions")] == ["已认定为高新技术企业", "营业收入不低于2000万元"]
+    assert [ln.words for ln in it.section("conditions")] == ["具有高新技术企业资质", "营业收入不低于2000万元"]
     assert [ln.source for ln in it.section("conditions")] == ["国家高新技术企业", "上一年度营收2000万元(含)以上"]
     assert [ln.words for ln in it.section("manual")] == ["“年度重新认定通过”"]
 
@@ -54,13 +54,13 @@ def test_conditions_are_worded_and_other_conditions_are_quoted_for_review(docs):
 def test_crossing_a_threshold_reads_as_first_reaching_it(docs):
     lines = [ln for d in docs.values() for it in interpret(d).items for ln in it.section("conditions")]
     crossing = [ln.words for ln in lines if "首次达到" in ln.words]
-    assert "上年度营业收入首次达到1亿元" in crossing
+    assert "营业收入首次达到1亿元（上年未达到）" in crossing
 
 
 def test_support_standard_covers_amount_rate_cap_and_no_stacking(docs):
     # 043 2-1/2-2/2-3 share one exclusive group; 2-2 is a fixed 35万元
     support = [ln.words for ln in interpret(docs["043"], "2-2").items[0].section("support")]
-    assert support[0] == "给予奖励35万元"
+    assert support[0] == "奖励35万元"
     assert "2-1" in support[1] and "2-3" in support[1] and "就高" in support[1]
     # 043 1-2: 20% of a base, capped at 40万元
     support = [ln.words for ln in interpret(docs["043"], "1-2").items[0].section("support")]
@@ -112,3 +112,61 @@ def test_cli_explain_text_and_json():
 def test_cli_explain_unknown_policy_is_one_line():
     r = run_cli("explain", "999")
     assert r.returncode == 2 and r.stderr.startswith("错误：") and "999" in r.stderr
+
+
+FIRMS = [
+    {"uscc": "914403001922038216", "region": "140171", "industry": "3562", "size": "small", "revenue": 120_000_000,
+     "revenue_prev": 80_000_000, "rd_expense": 6_000_000, "dishonest": False,
+     "certs": {"hitech": "2025-02-01", "srdi": "2024-06-01", "srdi_giant": "2025-03-01"}},
+    {"region": "330302", "industry": "5211", "revenue": 300_000_000, "tax_paid": 20_000_000, "above_scale": True},
+    {"region": "440115", "ownership": "foreign", "registered_capital": 100_000_000, "certs": {}},
+    {"region": "220524", "investment": 30_000_000, "listed": "main_board", "invention_patents": 3},
+]
+
+
+@pytest.mark.parametrize("firm", FIRMS, ids=lambda f: f["region"])
+def test_firm_explain_marks_each_condition_as_the_one_firm_engine_does(docs, firm):
+    from policymatch.api import match_one
+    from policymatch.firm import Firm
+
+    as_of = "2020-06-30"  # the Guangzhou and Wenzhou documents are in force then, and the undated ones
+    result = match_one(firm, list(docs.values()), as_of=as_of)
+    assert result.items
+    checked = Firm.from_dict(firm)
+    worded = {(pid, it.item_id): it for pid in {m.policy_id for m in result.items}
+              for it in interpret(docs[pid], firm=checked, as_of=as_of).items}
+    seen = set()
+    for m in result.items:
+        it = worded[(m.policy_id, m.item_id)]
+        assert it.status == m.status and (m.status != "eligible" or it.amount == m.amount)
+        marked = {ln.node: ln.status for ln in it.lines if ln.node is not None}
+        assert [marked[k] for k in sorted(marked)] == [c.result for c in m.conditions], (m.policy_id, m.item_id)
+        seen.update(marked.values())
+    assert seen == {"met", "unmet", "unknown"}
+
+
+def test_firm_explain_text_says_met_unmet_and_missing(docs):
+    firm = {"region": "140171", "revenue": 10_000_000, "certs": {"hitech": "2025-02-01"}}
+    r = interpret(docs["043"], "2-2", firm=firm, as_of="2025-06-30")
+    cond = {ln.words: ln.status for ln in r.items[0].section("conditions")}
+    # 043 states no valid_from, so "新认定" reads as "holds" (RULES.md since null)
+    assert cond == {"政策有效期内新认定为高新技术企业": "met", "营业收入不低于2000万元": "unmet"}
+    text = r.to_text()
+    assert "不符合条件" in text and "【不符合】" in text and "【符合】" in text
+    r = interpret(docs["043"], "2-2", firm={"region": "140171"}, as_of="2025-06-30")
+    assert [ln.status for ln in r.items[0].section("conditions")] == ["unknown", "unknown"]
+    assert "待核实" in r.to_text() and "【缺少数据或需人工核实】" in r.to_text()
+
+
+def test_firm_explain_outside_validity_is_not_evaluated(docs):
+    r = interpret(docs["013"], firm={"region": "440115"}, as_of="2025-01-01")
+    assert r.items[0].status == "not_in_force" and "不在有效期内" in r.to_text()
+    assert all(ln.status is None for ln in r.items[0].lines)
+
+
+def test_cli_explain_for_a_firm_file(tmp_path):
+    f = tmp_path / "firm.json"
+    f.write_text(json.dumps({"name": "示例企业", "region": "140171", "certs": {"srdi_giant": "2025-03-01"}}), "utf-8")
+    r = run_cli("explain", "027", "--item", "2-1", "--firm", str(f), "--as-of", "2025-06-30")
+    assert r.returncode == 0, r.stderr
+    assert "示例企业" in r.stdout and "符合条件" in r.stdout and "【符合】" in r.stdout

@@ -26,9 +26,9 @@ def _check_format(value: str, allowed: tuple[str, ...]) -> str:
 
 
 def _yuan(v: int | None) -> str:
-    from .._wording import format_yuan
+    from ..explain import yuan
 
-    return "—" if v is None else format_yuan(v)
+    return "—" if v is None else yuan(v)
 
 
 def search_cmd(
