@@ -124,11 +124,22 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
     buckets: dict[str, list] = {"amount": [], "cap": [], "rate": [], "unit": [], "floor": [], "pool": []}
     order: list[tuple[str, float | int]] = []  # amounts and rates in text order (mixed tiers)
     prev: tuple[str, int] | None = None  # (role, end) of the previous money mention
-    for m in ms:
+    skip: set[int] = set()
+    for k in range(len(ms) - 1):  # "按投资额的5%—20%给予奖励": a range states its top
+        a, b = ms[k], ms[k + 1]
+        if a.kind == b.kind and a.kind in ("percent", "money") and _RANGE.match(part[a.end:b.start]):
+            skip.add(k)
+    for k, m in enumerate(ms):
+        if k in skip:
+            continue
         before = part[:m.start]
         after = part[m.end:]
         clause_before = _CLAUSE.split(before)[-1]
         if m.kind == "points" or (m.kind == "percent" and _MODIFIER.search(clause_before[-8:])):
+            continue
+        if k - 1 in skip and m.kind == "money":
+            buckets["cap"].append(int(m.value))  # "给予10万—50万元": at most the top of the range
+            prev = ("cap", m.end)
             continue
         if m.kind == "percent":
             if 0 < m.value <= 1:
@@ -183,6 +194,7 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
     return tiers
 
 
+_RANGE = re.compile(r"^\s*(?:-|—|~|至|到)\s*$")
 _LIST_JOIN = re.compile(r"^\s*(?:、|和|或|及)\s*$")
 
 

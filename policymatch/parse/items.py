@@ -133,6 +133,7 @@ def lead_atoms(text: str, defs: Definitions) -> list[Condition]:
     return [*term_atoms(text), *growth_atoms(text), *atoms]
 
 
+_PREAMBLE = re.compile(r"(?:以下|如下)(?:意见|措施|政策|规定|办法)|通知如下|现提出|现将|特制定|各有关单位")
 _LEAD = re.compile(r"^(?P<lead>[^：:]{2,60})[：:]")
 
 
@@ -168,7 +169,8 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
         if m and not is_benefit_sentence(m.group("lead")):
             atoms = lead_atoms(m.group("lead"), ctx.defs)
             if s.text.rstrip().endswith((":", "：")):
-                leads.append((s.number, atoms))
+                if len(s.text) <= 40 and not _PREAMBLE.search(s.text):  # not "现提出以下意见："
+                    leads.append((s.number, atoms))
             else:  # a later lead on the same line replaces the earlier one
                 line_ctx[s.line] = atoms
         if not benefit:

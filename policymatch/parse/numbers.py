@@ -36,6 +36,10 @@ _MENTION = re.compile(
 )
 
 
+#: "50万-100万（不含）美元", "100万（含）美元": the currency after a bracket or a range still applies
+_LATER_USD = re.compile(r"\s*(?:[(（][^)）]{0,6}[)）])?\s*(?:[-—~至到]\s*[\d.]+\s*[万亿千]?\s*(?:[(（][^)）]{0,6}[)）])?\s*)?(?:美元|港元|欧元)")
+
+
 @dataclass(frozen=True)
 class Mention:
     """One number in a sentence: kind is money | usd | percent | points | count, value normalised."""
@@ -102,7 +106,8 @@ def _scan(sentence: str) -> tuple[Mention, ...]:
             if is_cn and not m.group("cur") and len(raw) == 1 and raw in "千万亿":
                 continue
             mag = _MAG[m.group("mag") or ""]
-            kind = "money" if (m.group("cur") or "元") in ("元",) else "usd"
+            cur = m.group("cur") or ("美元" if _LATER_USD.match(sentence, m.end()) else "元")
+            kind = "money" if cur == "元" else "usd"
             end = m.end() if sentence[m.end() - 1] != " " else m.end() - 1
             out.append(Mention(kind, _as_int_yuan(v, mag), m.start(), end, sentence[m.start():end].rstrip()))
         elif not is_cn:
