@@ -10,6 +10,7 @@ Document or raises one :class:`ParseError` saying why, never a traceback.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ParseError
@@ -50,7 +51,8 @@ def parse_text(text: str | bytes, doc_id: str = "doc", source: str | None = None
     issuer_n = issuer_of(lines, title_n)
     issued = issued_date(lines)
     valid_from, valid_to = validity(norm, issued)
-    ctx = _context(sentences, norm)
+    region = region_of(title_n, issuer_n, norm[:400])
+    ctx = replace(_context(sentences, norm), region=region)
     items = build_items(sentences, text, ctx)
     return Document(
         id=doc_id,
@@ -59,7 +61,7 @@ def parse_text(text: str | bytes, doc_id: str = "doc", source: str | None = None
         doc_number=doc_number(norm),
         valid_from=valid_from,
         valid_to=valid_to,
-        region=region_of(title_n, issuer_n, norm[:400]),
+        region=region,
         items=tuple(items),
         source=source,
     )

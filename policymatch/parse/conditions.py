@@ -25,7 +25,7 @@ from ..model.types import Condition
 from ._lexicon import sorted_phrases, table, words
 from .numbers import Mention, scan
 
-__all__ = ["growth_atoms", "Definitions", "Threshold", "term_atoms", "level_certs", "thresholds", "exclusion_atoms", "other_atom",
+__all__ = ["term_spans", "growth_atoms", "Definitions", "Threshold", "term_atoms", "level_certs", "thresholds", "exclusion_atoms", "other_atom",
            "GROWTH_FIELDS"]
 
 #: fields whose growth rate is a derived profile field (PROFILE.md)
@@ -284,12 +284,13 @@ def level_certs(row: dict[str, str], before: str) -> list[str]:
         return [row["field"][len("certs."):]]
     clause = re.split(r"[，,；;。:：]|的", before)[-1][-16:]
     default = row["field"][len("certs."):]
-    codes = []
-    for m in _LEVELS.finditer(clause):
-        c = lm.get(m.group(), default)
-        if c not in codes:
+    codes: list[str] = []
+    levels = [m.group() for m in _LEVELS.finditer(clause)]
+    for lv in levels:
+        c = lm.get(lv, default)  # an empty mapping: that level has no code ("省级单项冠军" is not the national title)
+        if c and c not in codes:
             codes.append(c)
-    return codes or [default]
+    return codes if levels else [default]
 
 
 _JOIN = re.compile(r"^\s*(?:、|和|及|与|或|以及|,|，)?\s*$")
@@ -322,11 +323,16 @@ def _covers(wide, narrow) -> bool:
 
 def term_atoms(text: str, strict: bool = True) -> list[Condition]:
     """Atoms named by words (see ``_term_atoms``); a fresh list, cached underneath."""
+    return [c for _, c in _term_atoms(text, strict)]
+
+
+def term_spans(text: str, strict: bool = True) -> list[tuple[int, Condition]]:
+    """(offset of the naming word, atom) pairs, for placing atoms in the elements of a list."""
     return list(_term_atoms(text, strict))
 
 
 @lru_cache(maxsize=8192)
-def _term_atoms(text: str, strict: bool = True) -> tuple[Condition, ...]:
+def _term_atoms(text: str, strict: bool = True) -> tuple[tuple[int, Condition], ...]:
     """Atoms named by words: qualifications, size, ownership, listing, above-scale, industry.
 
     Adjacent words of one field joined by 、/和/或 merge into one atom ("制造业和建筑业企业" → C, E);
@@ -374,14 +380,14 @@ def _term_atoms(text: str, strict: bool = True) -> tuple[Condition, ...]:
             continue
         merged.append((s, e, c))
     inds = [c for _, _, c in merged if c.field == "industry"]
-    out: list[Condition] = []
+    out: list[tuple[int, Condition]] = []
     seen = set()
-    for _, _, c in merged:
+    for start, _, c in merged:
         if c.field == "industry" and any(_covers(c.value, o.value) for o in inds):
             continue
         if c.key not in seen:
             seen.add(c.key)
-            out.append(c)
+            out.append((start, c))
     return tuple(out)
 
 

@@ -22,7 +22,7 @@ from ..model.types import Benefit, Condition, Item
 from ._lexicon import words
 from .benefits import BenefitTier, benefit_kind, benefit_start, benefit_tiers
 from .classify import item_probability
-from .conditions import Definitions, exclusion_atoms, growth_atoms, other_atom, term_atoms, thresholds
+from .conditions import Definitions, exclusion_atoms, growth_atoms, other_atom, term_atoms, term_spans, thresholds
 from .numbers import scan
 from .text import Sentence
 
@@ -45,6 +45,7 @@ class Context:
     defs: Definitions = Definitions()
     doc_conditions: tuple[Condition, ...] = ()  # exclusions and scope conditions (申请条件, 附则)
     scope_industry: tuple[Condition, ...] = ()  # "享受本办法的企业须是…制造业企业": for items naming no industry
+    region: str | None = None  # the issuer's own area (the document's region)
 
 
 @cache
@@ -313,12 +314,16 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     # level-aware qualifications listed for tiers ("国家级、省级企业技术中心…分别给予")
     cert_atoms = [c for c in terms if c.field.startswith("certs.")]
     other_terms = [c for c in terms if not c.field.startswith("certs.")]
-    if n > 1 and len(cert_atoms) == n and tier_group is None:
+    placed = _enumeration_tiers(cond_own, n) if n > 1 and tier_group is None else None
+    if placed is not None:  # "对首次入选“瞪羚”“潜在独角兽”“独角兽”…分别给予": each name its own tier
+        for k, c in placed:
+            per_tier[k].append(c)
+    elif n > 1 and len(cert_atoms) == n and tier_group is None:
         for k, c in enumerate(cert_atoms):
             per_tier[k].append(c)
     else:
         shared.extend(cert_atoms)
-    shared = other_terms + shared
+    shared = other_terms + shared + _heading_region(s, ctx)
     kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
     auto = _auto_regex()
     apply_mode = "auto" if auto.search(sub) or any(auto.search(h) for h in s.headings) else "apply"
@@ -352,6 +357,35 @@ def _soft_tier(sub: str) -> BenefitTier:
     """A soft measure states at most a ceiling ("贷款额度最高不超过600万元"); anything else is not a sum."""
     caps = [t.cap for t in benefit_tiers(sub) if t.cap is not None]
     return BenefitTier(cap=caps[0]) if caps and re.search(r"最高|上限|最多", sub) else BenefitTier()
+
+
+_ENUM_SEP = re.compile(r"”\s*“|、|和|及|或")
+
+
+def _enumeration_tiers(cond: str, n: int) -> list[tuple[int, Condition]] | None:
+    """Place each qualification in the tier of the list element naming it, when the list has exactly n elements."""
+    spans = [(i, c) for i, c in term_spans(cond) if c.field.startswith("certs.")]
+    if not spans or len({i for i, _ in spans}) < len(spans):  # one word naming several levels: by order instead
+        return None
+    start = max([m.end() for m in re.finditer(r"[，,；;]", cond[:spans[0][0]])] or [0])
+    stop = next((m.start() for m in re.finditer(r"[，,；;]", cond) if m.start() > spans[-1][0]), len(cond))
+    bounds = [start] + [m.end() for m in _ENUM_SEP.finditer(cond, start, stop)]
+    if len(bounds) != n:
+        return None
+    return [(max(j for j, b in enumerate(bounds) if b <= i), c) for i, c in spans]
+
+
+def _heading_region(s: Sentence, ctx: Context) -> list[Condition]:
+    """A heading that is a place ("二、山西综改区") restricts its items to that area, when it is not the issuer's."""
+    from .meta import region_codes
+
+    for h in reversed(s.headings):
+        if len(h) > 12:
+            continue
+        found = region_codes(h)
+        if len(found) == 1 and found[0][0] != ctx.region:
+            return [Condition("region", "within", found[0][0], h)]
+    return []
 
 
 def _dedupe(conds: list[Condition]) -> list[Condition]:
