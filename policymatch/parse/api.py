@@ -81,7 +81,13 @@ def _context(sentences, norm: str) -> Context:
         elif _SCOPE_SENT.search(s.text) and not re.search(r"等[^，,。；]{0,6}(?:企业|行业|产业)", s.text):
             # an open list ("批发零售、住宿餐饮、进出口等商贸企业") names no one sector
             scope_industry.extend(c for c in term_atoms(s.text) if c.field == "industry")
-    return Context(definitions(norm), tuple(_unique(doc_conds)), tuple(_unique(scope_industry)[:1]))
+    local = tuple((m.group("stem")[-2:], m.group("code")) for m in _LOCAL_CODE.finditer(norm[:200_000]))
+    return Context(definitions(norm), tuple(_unique(doc_conds)), tuple(_unique(scope_industry)[:1]),
+                   local_industry=local)
+
+
+#: "批发业（国民经济行业大类代码〔以下简称行业代码〕51）", "住宿业（行业代码61）": the text's own codes
+_LOCAL_CODE = re.compile(r"(?P<stem>[\u4e00-\u9fa5]{2,6}?)业[(（][^)）]{0,24}?代码[^)）\d]{0,12}(?P<code>\d{2,4})[)）]")
 
 
 def _unique(conds: list[Condition]) -> list[Condition]:

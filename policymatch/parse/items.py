@@ -46,6 +46,8 @@ class Context:
     doc_conditions: tuple[Condition, ...] = ()  # exclusions and scope conditions (申请条件, 附则)
     scope_industry: tuple[Condition, ...] = ()  # "享受本办法的企业须是…制造业企业": for items naming no industry
     region: str | None = None  # the issuer's own area (the document's region)
+    #: industry codes the text itself gives ("住宿业（行业代码61）"): stem → code, overriding the lexicon
+    local_industry: tuple[tuple[str, str], ...] = ()
 
 
 @cache
@@ -323,7 +325,7 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
             per_tier[k].append(c)
     else:
         shared.extend(cert_atoms)
-    shared = other_terms + shared + _heading_region(s, ctx)
+    shared = [_local_codes(c, ctx) for c in other_terms] + shared + _heading_region(s, ctx)
     kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
     auto = _auto_regex()
     apply_mode = "auto" if auto.search(sub) or any(auto.search(h) for h in s.headings) else "apply"
@@ -373,6 +375,14 @@ def _enumeration_tiers(cond: str, n: int) -> list[tuple[int, Condition]] | None:
     if len(bounds) != n:
         return None
     return [(max(j for j, b in enumerate(bounds) if b <= i), c) for i, c in spans]
+
+
+def _local_codes(c: Condition, ctx: Context) -> Condition:
+    """"住宿餐饮企业" → 61, 62 when the text defined 住宿业 as 61 and 餐饮业 as 62."""
+    if c.field != "industry" or not ctx.local_industry:
+        return c
+    codes = [code for stem, code in ctx.local_industry if stem in c.text]
+    return replace(c, value=tuple(codes) if len(codes) > 1 else codes[0]) if codes else c
 
 
 def _heading_region(s: Sentence, ctx: Context) -> list[Condition]:
