@@ -121,6 +121,9 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
     """
     per = _PER_LEAD.search(lead) if lead else None
     ms = [m for m in scan(part) if m.kind in ("money", "percent", "points")]
+    inside = [m for m in ms if _in_brackets(part, m.start)]
+    if inside and len(inside) < len(ms):  # "给予10万元奖励(第一年5万元，第二年3万元…)": the breakdown is not tiers
+        ms = [m for m in ms if m not in inside]
     buckets: dict[str, list] = {"amount": [], "cap": [], "rate": [], "unit": [], "floor": [], "pool": []}
     order: list[tuple[str, float | int]] = []  # amounts and rates in text order (mixed tiers)
     prev: tuple[str, int] | None = None  # (role, end) of the previous money mention
@@ -192,6 +195,12 @@ def benefit_tiers(part: str, lead: str = "") -> list[BenefitTier]:
             t = replace(t, unit_amount=t.amount, amount=None)
         tiers.append(t)
     return tiers
+
+
+def _in_brackets(text: str, i: int) -> bool:
+    """True when position i lies inside (…) or （…）."""
+    head = text[:i]
+    return max(head.rfind("("), head.rfind("（")) > max(head.rfind(")"), head.rfind("）"))
 
 
 _RANGE = re.compile(r"^\s*(?:-|—|~|至|到)\s*$")

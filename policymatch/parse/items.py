@@ -29,10 +29,14 @@ from .text import Sentence
 __all__ = ["build_items", "Context"]
 
 _INDIVIDUAL = re.compile(r"人才|个人|高管|子女|家属|安家|自然人|购房补贴|博士|硕士|院士|专家")
+#: benefits that are unmistakably for persons, whoever else the sentence names
+_PERSON = re.compile(r"个人经济贡献|个人所得税|骨干人才|高管人员|高级管理人员|子女入学|安家费|人才公寓|个人奖励")
+#: a bare title such as "【固定资产投资补助】" or "三、支持企业上市"
+_TITLE_ONLY = re.compile(r"^(?:【[^】]{1,30}】|[^，,。；;]{1,15}[。]?)$")
 _ORG = re.compile(r"企业|机构|单位|平台|公司|项目|园区|基地|中心|协会|商会|工作站|组织|团队")
 _SCOPE_HEAD = re.compile(r"申请条件|申报条件|支持对象|扶持对象|适用范围|申报主体|基本条件|申报对象|资助对象|奖励对象")
 _SCOPE_SENT = re.compile(r"(?:享受|适用)本(?:办法|政策|措施|意见|细则)|本(?:办法|政策|措施|意见|细则)(?:所称|适用|支持|扶持)的?(?:企业|对象)")
-_NO_STACK = re.compile(r"不重复享受|不得重复|就高|择一|只享受一次|按最高|以最高|不重复支持|不重复奖励|取其高")
+_NO_STACK = re.compile(r"仅给予一次|只给予一次|不重复享受|不得重复|就高|择一|只享受一次|按最高|以最高|不重复支持|不重复奖励|取其高")
 _COND_CLAUSE_END = re.compile(r"的\s*$")
 _SPLIT = re.compile(r"[，,]")
 _MODIFIER_ONLY = re.compile(r"再提高|提高\d|上浮|再增加")
@@ -86,7 +90,7 @@ _DENIED = re.compile(r"(?:不|不再|不得|不能|不予|取消|停止)(?:给�
 def is_benefit_sentence(text: str) -> bool:
     """A sentence grants something to an organisation (rule of thumb; see classify for the learnt view)."""
     b = benefit_start(text)
-    if b is None:
+    if b is None or _PERSON.search(text):
         return False
     part = text[b:]
     if _DENIED.search(text) or _CAP_ONLY.match(text):
@@ -113,7 +117,8 @@ def is_item_sentence(text: str) -> tuple[bool, bool]:
     if is_benefit_sentence(text):
         return True, True
     if (len(text) < 10 or _DENIED.search(text) or (_INDIVIDUAL.search(text) and not _ORG.search(text))
-            or not _MEASURE.search(text) or _MODIFIER_ONLY.search(text) or "个百分点" in text):
+            or not _MEASURE.search(text) or _MODIFIER_ONLY.search(text) or "个百分点" in text
+            or _TITLE_ONLY.match(text) or _NO_STACK.search(text) or _PERSON.search(text)):
         return False, False
     return item_probability(text) >= LEARNT_THRESHOLD, False
 
@@ -161,7 +166,8 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
                 routes, used = _routes(sentences, idx, ctx.defs)
                 consumed.update(used)
                 for route in routes:
-                    its, group_no = _items_of(s.text, s, source[s.start:s.end], ctx, group_no, route)
+                    its, group_no = _items_of(s.text, s, source[s.start:s.end], ctx, group_no, route,
+                                              override=True)
                     for it in its:
                         items.append(replace(it, id=_new_id(s, used_ids), span=(s.start, s.end),
                                              exclusive_group=f"r{idx}"))
@@ -285,7 +291,8 @@ def _merge_inherited(own: list[Condition], inherited: list[Condition]) -> list[C
 
 
 def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
-              inherited: list[Condition] = (), by_rule: bool = True) -> tuple[list[Item], int]:
+              inherited: list[Condition] = (), by_rule: bool = True,
+              override: bool = False) -> tuple[list[Item], int]:
     b = benefit_start(sub) or 0
     cond, part = sub[:b], sub[b:]
     lead = re.split(r"[，,]", cond.rstrip("，, "))[-1] if cond.rstrip().endswith(("，", ",")) else ""
@@ -336,7 +343,8 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     rest = other_atom(cond_own) if cond_own.strip(" ，,") else None
     out = []
     for k, tier in enumerate(tiers):
-        conds = _dedupe(_merge_inherited([*shared, *per_tier[k], *excl], list(inherited)))
+        own = [*shared, *per_tier[k], *excl]
+        conds = _dedupe(_merge_inherited(list(inherited), own) if override else _merge_inherited(own, list(inherited)))
         if not any(c.field == "industry" for c in conds):
             conds = [*conds, *ctx.scope_industry]
         conds = _dedupe([*conds, *ctx.doc_conditions])
