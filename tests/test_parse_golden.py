@@ -13,7 +13,7 @@ from conftest import SHARED, run_cli
 DEV = SHARED / "corpus" / "dev"
 TOOLS = SHARED / "tools"
 #: the figures reached on the dev corpus (README); a change that drops below them fails
-BAR = {"condition_f1": 0.895, "amount_accuracy": 0.93, "item_recall": 0.96}
+BAR = {"condition_f1": 0.90, "amount_accuracy": 0.95, "item_recall": 0.97}
 
 pytestmark = pytest.mark.skipif(not DEV.exists(), reason="../shared/corpus/dev is not present")
 

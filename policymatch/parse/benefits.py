@@ -62,7 +62,7 @@ def _trigger_regex() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in words("triggers")))
 
 
-_STRONG = re.compile(r"给予|予以|给与|奖励|补助|补贴|资助|贴息|奖补")
+_STRONG = re.compile(r"给予|予以|给与|奖励|补助|补贴|资助|贴息|奖补|额度分别为|标准分别为")
 _CLAUSE = re.compile(r"[，,：:]")
 _STANDARD = re.compile(r"^\s*(?:可|均|将|并)?(?:按|按照|依照|参照)")
 _BENEFIT_HEAD = re.compile(r"按|以[^上下内外]|每|最高|不超过|不高于|给予|予以|%|元")

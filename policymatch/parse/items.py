@@ -59,8 +59,11 @@ def _auto_regex() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(w) for w in words("apply_auto")))
 
 
-def _sub_sentences(text: str) -> list[tuple[int, int]]:
-    """Split "X的，给予A，Y的，给予B" into one span per (condition, benefit) pair; usually one span."""
+def _sub_sentences(text: str, loose: bool = False) -> list[tuple[int, int]]:
+    """Split "X的，给予A，Y的，给予B" into one span per (condition, benefit) pair; usually one span.
+
+    ``loose`` (soft measures): any clause with a number closes a measure, and "，对…" opens the next one.
+    """
     bounds = [0] + [m.end() for m in _SPLIT.finditer(text)] + [len(text) + 1]
     clauses = [(bounds[i], bounds[i + 1] - 1 if i + 1 < len(bounds) - 1 else len(text)) for i in range(len(bounds) - 1)]
     spans: list[tuple[int, int]] = []
@@ -68,9 +71,10 @@ def _sub_sentences(text: str) -> list[tuple[int, int]]:
     seen_benefit = False
     for k, (s, e) in enumerate(clauses):
         c = text[s:e]
-        has_b = bool(re.search(r"给予|予以|奖励|补助|补贴|资助", c)) and any(
+        has_b = (loose or bool(re.search(r"给予|予以|奖励|补助|补贴|资助", c))) and any(
             m.kind in ("money", "percent") for m in scan(c))
-        if seen_benefit and _COND_CLAUSE_END.search(c.rstrip("，, ")) and k + 1 < len(clauses):
+        opens = _COND_CLAUSE_END.search(c.rstrip("，, ")) or (loose and c.lstrip().startswith("对"))
+        if seen_benefit and opens and k + 1 < len(clauses):
             spans.append((start, s))
             start = s
             seen_benefit = False
@@ -160,6 +164,9 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
         leads = [(n, a) for n, a in leads if len(s.number) > len(n) and s.number[:len(n)] == n
                  or (s.number == n and not s.line_start)]
         benefit, by_rule = is_item_sentence(s.text)
+        forced = False
+        if not benefit and line_ctx.get(("list", s.line)) and any(m.kind == "money" for m in scan(s.text)):
+            benefit = by_rule = forced = True  # "…额度分别为工业类项目30万元以上；农业类项目20万元以上；"
         if idx in heads:  # "(二)对…的项目，予以资金补助。" followed by "1. 按…4%给予补助": a lead-in
             own = lead_atoms(s.text[:benefit_start(s.text) or len(s.text)], ctx.defs)
             if _ANY_OF.search(s.text):  # "满足以下条件之一的…给予奖励": one item per route below
@@ -192,10 +199,12 @@ def build_items(sentences: list[Sentence], source: str, ctx: Context = Context()
         inherited = [c for _, a in leads for c in a] + line_ctx.get(s.line, [])
         if not term_atoms(s.text):  # a later sentence with no subject of its own keeps the line's sector
             inherited += line_ctx.get(("industry", s.line), [])
+        if "分别为" in s.text and s.text.endswith((";", "；")):
+            line_ctx[("list", s.line)] = True
         earlier: list[Condition] = []  # "X的，给予A，（X中）Y的，另给予B": Y keeps what X said
-        for a, b in _sub_sentences(s.text) if by_rule else [(0, len(s.text))]:
+        for a, b in _sub_sentences(s.text, loose=not by_rule):
             sub = s.text[a:b]
-            if by_rule and not is_benefit_sentence(sub):
+            if by_rule and not forced and not is_benefit_sentence(sub):
                 continue
             tiers_items, group_no = _items_of(sub, s, src_sent, ctx, group_no,
                                               _merge_inherited(earlier, inherited), by_rule)
@@ -297,6 +306,10 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     cond, part = sub[:b], sub[b:]
     lead = re.split(r"[，,]", cond.rstrip("，, "))[-1] if cond.rstrip().endswith(("，", ",")) else ""
     tiers = benefit_tiers(part, lead) if by_rule else [_soft_tier(sub)]
+    if len(tiers) == 1 and "分别" in sub:  # "对国家、省、市认定的…分别给予1:1配套": one item per element
+        k = _enumeration_size(cond)
+        if k > 1:
+            tiers = tiers * k
     if not by_rule:  # a soft measure: the whole sentence says who; no sum is read from it
         cond, part = sub, sub
     m = _LEAD.match(cond)
@@ -391,6 +404,18 @@ def _local_codes(c: Condition, ctx: Context) -> Condition:
         return c
     codes = [code for stem, code in ctx.local_industry if stem in c.text]
     return replace(c, value=tuple(codes) if len(codes) > 1 else codes[0]) if codes else c
+
+
+_LEVEL_LIST = re.compile(r"(?:国家|省|市|区|县)级?(?:\s*[、和及与]\s*(?:国家|省|市|区|县)级?)+")
+
+
+def _enumeration_size(cond: str) -> int:
+    """How many elements the condition span enumerates: qualifications in a list, or levels (国家、省、市)."""
+    spans = [i for i, c in term_spans(cond) if c.field.startswith("certs.")]
+    if len(set(spans)) > 1:
+        return len(set(spans))
+    m = _LEVEL_LIST.search(cond)
+    return len(re.findall(r"国家|省|市|区|县", m.group())) if m else 1
 
 
 def _heading_region(s: Sentence, ctx: Context) -> list[Condition]:
