@@ -31,6 +31,7 @@ __all__ = [
     "tax_credit_levels",
     "qualifications",
     "shanxi_stats",
+    "classes_by_scope",
 ]
 
 _PACKAGE = "policymatch"
@@ -114,3 +115,32 @@ def qualifications() -> pd.DataFrame:
 def shanxi_stats() -> pd.DataFrame:
     """Published Shanxi enterprise counts (census 2018, 2024 press conferences)."""
     return read_table("shanxi_enterprise_stats.csv")
+
+
+def classes_by_scope(scopes: dict[str, tuple[str, str | None]]) -> dict[str, str]:
+    """Assign each 4-digit industry class to the key whose scope covers it most specifically.
+
+    ``scopes`` maps a key to (``;``-list of 门类 letters / 2-, 3-, 4-digit codes, excluded codes);
+    this is how the size and "above scale" tables name their industries.
+
+    >>> m = classes_by_scope({"industry": ("B;C;D", None), "retail": ("52", "5211"), "shop": ("5212", None)})
+    >>> m["3562"], m["5221"], m["5212"], "5211" in m
+    ('industry', 'retail', 'shop', False)
+    """
+    scope: dict[str, str] = {}
+    excluded: list[str] = []
+    for key, (codes, excludes) in scopes.items():
+        for code in str(codes).split(";"):
+            scope[code.strip()] = key
+        if excludes is not None and pd.notna(excludes) and str(excludes).strip():
+            excluded += [c.strip() for c in str(excludes).split(";")]
+    ind = industries()
+    out = {}
+    for code, section in ind.loc[ind["level"] == "class", "section"].items():
+        if any(code.startswith(x) for x in excluded):
+            continue
+        for key in (code, code[:3], code[:2], section):
+            if key in scope:
+                out[code] = scope[key]
+                break
+    return out

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .reference import industries, size_thresholds
+from .reference import classes_by_scope, size_thresholds
 
 __all__ = ["derive_size", "size_group_of", "SIZE_METRIC_FIELDS", "TIERS"]
 
@@ -40,23 +40,7 @@ TIERS: tuple[tuple[str, str], ...] = (("large", "large_min"), ("medium", "medium
 def _class_to_group() -> dict[str, str]:
     """Each 4-digit industry class → its size-table group (most specific scope code wins)."""
     th = size_thresholds().drop_duplicates("industry_group")
-    scope: dict[str, str] = {}
-    excluded: list[str] = []
-    for _, r in th.iterrows():
-        for code in str(r["gbt4754_scope"]).split(";"):
-            scope[code.strip()] = r["industry_group"]
-        if pd.notna(r["excludes"]):
-            excluded += [c.strip() for c in str(r["excludes"]).split(";")]
-    ind = industries()
-    out = {}
-    for code, row in ind[ind["level"] == "class"].iterrows():
-        if any(code.startswith(x) for x in excluded):
-            continue
-        for key in (code, code[:3], code[:2], row["section"]):
-            if key in scope:
-                out[code] = scope[key]
-                break
-    return out
+    return classes_by_scope({r.industry_group: (r.gbt4754_scope, r.excludes) for r in th.itertuples(index=False)})
 
 
 def size_group_of(industry: str) -> str | None:

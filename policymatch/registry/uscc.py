@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from stdnum.cn import uscc as _stdnum_uscc
 
 __all__ = ["USCC_CHARSET", "is_valid_uscc", "check_chars", "uscc_problems", "normalise_uscc"]
@@ -25,6 +26,7 @@ _WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
 _LOOKUP = np.full(256, -1, dtype=np.int64)
 for _i, _c in enumerate(USCC_CHARSET):
     _LOOKUP[ord(_c)] = _i
+_STR = pd.ArrowDtype(pa.string())
 _CHARS = np.frombuffer(USCC_CHARSET.encode("ascii"), dtype="S1")
 
 
@@ -34,8 +36,10 @@ def is_valid_uscc(code: str) -> bool:
 
 
 def normalise_uscc(s: pd.Series) -> pd.Series:
-    """Strip blanks and upper-case (codes are often typed in lower case or padded)."""
-    return s.astype("object").where(s.notna(), None).map(lambda v: None if v is None else str(v).strip().upper())
+    """Strip blanks and upper-case (codes are often typed in lower case or padded); NA stays NA."""
+    if not pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        s = s.astype(object).map(lambda v: None if v is None or v != v else str(v))
+    return s.astype(_STR).str.strip().str.upper()
 
 
 def check_chars(first17: np.ndarray) -> np.ndarray:
@@ -46,24 +50,23 @@ def check_chars(first17: np.ndarray) -> np.ndarray:
 
 def uscc_problems(codes: pd.Series) -> pd.Series:
     """Chinese reason per code (None when valid); codes are expected normalised (see ``normalise_uscc``)."""
-    vals = codes.astype("object").to_numpy()
-    out = np.full(len(vals), None, dtype=object)
-    missing = np.array([v is None or v != v or v == "" for v in vals], dtype=bool)
+    s = codes.astype(_STR)
+    out = np.full(len(s), None, dtype=object)
+    missing = (s.isna() | (s == "")).to_numpy(dtype=bool, na_value=True)
     out[missing] = "缺少统一社会信用代码"
-    lengths = np.array([0 if m else len(v) for v, m in zip(vals, missing)], dtype=np.int64)
+    lengths = s.str.len().to_numpy(dtype=np.int64, na_value=0)
     wrong_len = ~missing & (lengths != 18)
     out[wrong_len] = [f"统一社会信用代码应为18位（实为{n}位）" for n in lengths[wrong_len]]
     full = np.flatnonzero(~missing & ~wrong_len)
     if len(full):
-        raw = np.array([vals[i] for i in full], dtype="U18")
-        try:
-            b = np.frombuffer(np.char.encode(raw, "ascii"), dtype=np.uint8).reshape(-1, 18)
-        except UnicodeEncodeError:
-            b = np.array([[ord(c) if ord(c) < 256 else 0 for c in v] for v in raw], dtype=np.uint8)
+        raw = np.array(s.iloc[full].tolist(), dtype="U18")
+        codepoints = raw.view(np.uint32).reshape(-1, 18)
+        b = np.where(codepoints < 128, codepoints, 0).astype(np.uint8)
         idx = _LOOKUP[b]
-        bad_chars = (idx < 0).any(axis=1) | ~np.char.isdigit(np.char.ljust(np.array([v[2:8] for v in raw]), 6))
+        digits = (b[:, 2:8] >= ord("0")) & (b[:, 2:8] <= ord("9"))
+        bad_chars = (idx < 0).any(axis=1) | ~digits.all(axis=1)
         expected = check_chars(np.where(idx[:, :17] < 0, 0, idx[:, :17]))
-        bad_check = ~bad_chars & (expected != b[:, 17].view("S1"))
+        bad_check = ~bad_chars & (expected != b[:, 17].copy().view("S1"))
         out[full[bad_chars]] = "统一社会信用代码含非法字符（第3–8位须为数字，不含I、O、S、V、Z）"
         out[full[bad_check]] = "统一社会信用代码校验位错误"
     return pd.Series(out, index=codes.index, dtype=object)

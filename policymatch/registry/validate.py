@@ -174,13 +174,15 @@ def _check_date(s, name, scale):
 
 
 def _lookup(s: pd.Series, table: dict[str, str | None]) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Map spellings through an alias table → (values, present, known)."""
+    """Map spellings through an alias table → (values, present, known); each distinct spelling once."""
     t = _text(s)
-    present = t.notna().to_numpy()
-    keys = t.astype(object).map(lambda v: None if v is None or v is pd.NA else _norm(v))
-    known = keys.map(lambda k: k in table).to_numpy(dtype=bool)
-    vals = keys.map(lambda k: table.get(k) if k is not None else None)
-    return pd.Series(vals, index=s.index, dtype=_STR), present, known
+    codes, uniques = pd.factorize(t, use_na_sentinel=True)
+    keys = [_norm(str(u)) for u in uniques]
+    known_u = np.array([k in table for k in keys] + [False], dtype=bool)
+    vals_u = np.array([table.get(k) for k in keys] + [None], dtype=object)
+    known = known_u[codes]  # sentinel -1 picks the trailing "missing" entry
+    present = codes >= 0
+    return pd.Series(vals_u[codes], index=s.index, dtype=_STR), present, known
 
 
 _ENUM_HINT = {f: "/".join(codes) for f, codes in ENUMS.items()}
@@ -196,6 +198,8 @@ def _check_enum(s, name, scale):
 
 
 def _check_bool(s, name, scale):
+    if pd.api.types.is_bool_dtype(s.dtype):  # already typed (Parquet, our own tables)
+        return s.astype(pd.ArrowDtype(pa.bool_())), _reasons(len(s))
     vals, present, known = _lookup(s, value_aliases()["bool"])
     reasons = _reasons(len(s))
     reasons[present & ~known] = f"{field_label(name)}无法识别（应为 true/false、1/0 或 是/否）"
@@ -223,7 +227,7 @@ def _check_industry(s, name, scale):
 
 
 def _check_uscc(s, name, scale):
-    codes = normalise_uscc(_text(s).astype(object).where(_text(s).notna(), None))
+    codes = normalise_uscc(_text(s))
     problems = uscc_problems(codes).to_numpy()
     out = pd.Series(codes, index=s.index, dtype=_STR)
     return out.mask(problems != None), problems  # noqa: E711
