@@ -26,7 +26,8 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
-        transient=False,
+        transient=True,  # an error afterwards stays the only line
+        disable=not err_console.is_terminal,
     )
 
 

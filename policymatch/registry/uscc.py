@@ -32,7 +32,10 @@ _CHARS = np.frombuffer(USCC_CHARSET.encode("ascii"), dtype="S1")
 
 def is_valid_uscc(code: str) -> bool:
     """True when ``code`` is a well-formed USCC with the right check character (python-stdnum)."""
-    return bool(isinstance(code, str) and _stdnum_uscc.is_valid(code.strip()))
+    if not isinstance(code, str):
+        return False
+    code = code.strip()
+    return len(code) == 18 and bool(_stdnum_uscc.is_valid(code))  # 18 before compaction: no inner blanks
 
 
 def normalise_uscc(s: pd.Series) -> pd.Series:
@@ -63,10 +66,11 @@ def uscc_problems(codes: pd.Series) -> pd.Series:
         codepoints = raw.view(np.uint32).reshape(-1, 18)
         b = np.where(codepoints < 128, codepoints, 0).astype(np.uint8)
         idx = _LOOKUP[b]
-        digits = (b[:, 2:8] >= ord("0")) & (b[:, 2:8] <= ord("9"))
+        # like python-stdnum: chars 1–8 digits (enterprises are 91/92/93; A/N/Y-registered bodies are not firms)
+        digits = (b[:, :8] >= ord("0")) & (b[:, :8] <= ord("9"))
         bad_chars = (idx < 0).any(axis=1) | ~digits.all(axis=1)
         expected = check_chars(np.where(idx[:, :17] < 0, 0, idx[:, :17]))
         bad_check = ~bad_chars & (expected != b[:, 17].copy().view("S1"))
-        out[full[bad_chars]] = "统一社会信用代码含非法字符（第3–8位须为数字，不含I、O、S、V、Z）"
+        out[full[bad_chars]] = "统一社会信用代码含非法字符（前8位须为数字，不含I、O、S、V、Z）"
         out[full[bad_check]] = "统一社会信用代码校验位错误"
     return pd.Series(out, index=codes.index, dtype=object)

@@ -127,7 +127,7 @@ def _amount(s: pd.Series, name: str, scale: float, integral: bool) -> tuple[pd.S
     with np.errstate(invalid="ignore"):
         scaled = num * scale
         reasons[present & np.isinf(num)] = f"{label}不是有限数值"
-        reasons[present & (scaled >= _INT_MAX)] = f"{label}数值过大"
+        reasons[present & np.isfinite(num) & (scaled >= _INT_MAX)] = f"{label}数值过大"
         reasons[present & (num < 0)] = f"{label}不能为负数"
         if integral:
             frac = present & np.isfinite(num) & (num != np.round(num))
