@@ -1,0 +1,225 @@
+"""The batch job's evaluation on a Dask cluster: Parquet partitions in, Parquet partitions out.
+
+Why: a national registry (180 million entities) does not fit one machine. Dask reads the registry
+as Parquet partitions, every worker applies the same pure per-chunk function (``evaluate_chunk``
+of the batch job) with the compiled rules broadcast once, and each partition's matches are
+written as one Parquet file ``part-NNNNN.parquet``. A file appears only when complete (written
+under a temporary name, then renamed), so a worker killed mid-run leaves no half file behind,
+and Dask may rerun its task anywhere. Merging into SQLite is the caller's step
+(:mod:`policymatch.dask_run`).
+
+Dask is optional: it is imported only here, lazily, and :func:`require_dask` names the extra
+to install when it is missing.
+
+>>> partition_file(7)
+'part-00007.parquet'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .errors import InputError, PolicymatchError
+from .profiles import conform
+
+__all__ = [
+    "DASK_MISSING",
+    "PartStats",
+    "require_dask",
+    "dask_client",
+    "read_partitions",
+    "evaluate_partitions",
+    "partition_file",
+    "worker_peak_memory",
+]
+
+DASK_MISSING = '未安装 Dask：分布式运行需要可选依赖，请执行 pip install "policymatch[dask]"（集群的每个节点都要安装同一版本）'
+
+#: a partition never holds more firms than this many by default (memory per task stays bounded)
+DEFAULT_PARTITION_ROWS = 200_000
+
+#: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame
+ChunkFn = Callable[[Any, pd.DataFrame, "str | None", str], pd.DataFrame]
+
+
+def require_dask() -> tuple[Any, Any, Any]:
+    """Import ``dask``, ``dask.dataframe`` and ``distributed``, or raise a Chinese error naming the extra."""
+    try:
+        import dask
+        import dask.dataframe as dd
+        import distributed
+    except ImportError as e:  # the package works without Dask; only this engine needs it
+        raise PolicymatchError(f"{DASK_MISSING}（{e}）") from None
+    return dask, dd, distributed
+
+
+def partition_file(number: int) -> str:
+    """File name of partition ``number``'s matches (sorted names = partition order)."""
+    return f"part-{number:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class PartStats:
+    """What one partition's task did: firms read, match rows written, seconds spent."""
+
+    number: int
+    firms: int
+    rows: int
+    seconds: float
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator[Any]:
+    """A Client on the cluster at ``scheduler``, or on a LocalCluster sized to this machine.
+
+    Local: one worker process per core (``n_workers`` overrides), one thread each, the machine's
+    memory split evenly between them as each worker's limit (Dask pauses/spills before it). The
+    cluster lives as long as the ``with`` block; a remote cluster is left running.
+    """
+    dask, _, distributed = require_dask()
+    if scheduler:
+        try:
+            client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            raise InputError(f"无法连接 Dask 调度器 {scheduler}：{e}", field="--scheduler") from None
+        with client:
+            yield client
+        return
+    n = n_workers or dask.system.CPU_COUNT
+    with (
+        distributed.LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit="auto",
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+def _total_threads(client: Any) -> int:
+    return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
+
+
+def read_partitions(path: str, partitions: int | None = None, min_partitions: int = 1) -> Any:
+    """The registry at ``path`` (a Parquet file, a directory or glob of them, or a URL) as a Dask frame.
+
+    ``partitions`` fixes the number of partitions; otherwise the files' own split is kept but
+    raised to ``min_partitions`` (so every worker thread has work) and to one partition per
+    ``DEFAULT_PARTITION_ROWS`` rows at most.
+    """
+    _, dd, _ = require_dask()
+    if "://" not in str(path) and not any(ch in str(path) for ch in "*?[") and not os.path.exists(path):
+        raise InputError("企业库文件或目录不存在", file=str(path))
+    try:
+        ddf = dd.read_parquet(str(path), dtype_backend="pyarrow")
+    except (OSError, ValueError) as e:
+        raise InputError(f"无法按 Parquet 读取企业库（分布式运行只接受 Parquet 文件或目录）：{e}", file=str(path)) from None
+    if partitions is not None:
+        if partitions < 1:
+            raise InputError(f"分区数必须为正整数，得到 {partitions}", field="--partitions")
+        return ddf.repartition(npartitions=partitions)
+    wanted = max(min_partitions, ddf.npartitions)
+    if wanted > ddf.npartitions:
+        ddf = ddf.repartition(npartitions=wanted)
+    return ddf
+
+
+def _write_part(df: pd.DataFrame, out_dir: str, number: int) -> None:
+    """Write one partition's matches atomically: a temporary name, then a rename."""
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fs, root = fsspec.core.url_to_fs(out_dir)
+    final = f"{root.rstrip('/')}/{partition_file(number)}"
+    tmp = f"{final}.{uuid.uuid4().hex}.tmp"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, filesystem=fs)
+    fs.mv(tmp, final)
+
+
+def _evaluate_part(
+    firms: pd.DataFrame,
+    compiled: Any,
+    as_of: str | None,
+    run_id: str,
+    out_dir: str,
+    chunk_fn: ChunkFn,
+    partition_info: dict | None = None,
+) -> pd.DataFrame:
+    """Task body for one partition: conform → evaluate → write the part; returns one stats row."""
+    start = time.perf_counter()
+    number = partition_info["number"] if partition_info else 0
+    matches = chunk_fn(compiled, conform(firms.reset_index(drop=True)), as_of, run_id)
+    _write_part(matches, out_dir, number)
+    return _stats_frame([PartStats(number, len(firms), len(matches), time.perf_counter() - start)])
+
+
+def _stats_frame(stats: list[PartStats]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "number": pd.Series([s.number for s in stats], dtype="int64"),
+            "firms": pd.Series([s.firms for s in stats], dtype="int64"),
+            "rows": pd.Series([s.rows for s in stats], dtype="int64"),
+            "seconds": pd.Series([s.seconds for s in stats], dtype="float64"),
+        }
+    )
+
+
+def evaluate_partitions(
+    client: Any,
+    registry: str,
+    compiled: Any,
+    as_of: str | None,
+    run_id: str,
+    out_dir: str,
+    chunk_fn: ChunkFn,
+    *,
+    partitions: int | None = None,
+    on_progress: Callable[[PartStats, int], None] | None = None,
+) -> list[PartStats]:
+    """Evaluate every partition of ``registry`` on the cluster and write its matches to ``out_dir``.
+
+    The compiled rules are scattered to every worker once (``broadcast=True``) and passed to the
+    tasks as a delayed reference, never re-sent per partition. Returns the stats of every
+    partition in partition order; ``on_progress(stats, total)`` is called as each one finishes.
+    A task that fails (after Dask's own retries, e.g. when its worker died) raises here.
+    """
+    dask, _, distributed = require_dask()
+    ddf = read_partitions(registry, partitions, min_partitions=2 * _total_threads(client))
+    with client.as_current():
+        rules = dask.delayed(client.scatter(compiled, broadcast=True))
+        stats = ddf.map_partitions(
+            _evaluate_part, rules, as_of, run_id, out_dir, chunk_fn, meta=_stats_frame([]), enforce_metadata=False
+        )
+        futures = client.compute(stats.to_delayed())
+    done: list[PartStats] = []
+    for future in distributed.as_completed(futures, loop=client.loop):
+        for row in future.result().itertuples(index=False):
+            done.append(PartStats(int(row.number), int(row.firms), int(row.rows), float(row.seconds)))
+            if on_progress:
+                on_progress(done[-1], len(futures))
+    return sorted(done, key=lambda s: s.number)
+
+
+def _peak_rss_bytes() -> int:
+    """This process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if os.uname().sysname == "Darwin" else peak * 1024
+
+
+def worker_peak_memory(client: Any) -> dict[str, int]:
+    """Peak resident memory of every worker process so far, in bytes, by worker address."""
+    return client.run(_peak_rss_bytes)
