@@ -39,6 +39,8 @@ __all__ = [
     "read_partitions",
     "evaluate_partitions",
     "partition_file",
+    "with_firm_columns",
+    "FIRM_COLUMNS",
     "worker_peak_memory",
 ]
 
@@ -46,6 +48,9 @@ DASK_MISSING = '未安装 Dask：分布式运行需要可选依赖，请执行 p
 
 #: a partition never holds more firms than this many by default (memory per task stays bounded)
 DEFAULT_PARTITION_ROWS = 200_000
+
+#: firm columns carried into the part files next to each match (the store's ``match_firms``)
+FIRM_COLUMNS = ("name", "region")
 
 #: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame
 ChunkFn = Callable[[Any, pd.DataFrame, "str | None", str], pd.DataFrame]
@@ -137,6 +142,21 @@ def read_partitions(path: str, partitions: int | None = None, min_partitions: in
     return ddf
 
 
+def with_firm_columns(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
+    """Matches with the firm's ``name`` and ``region`` attached (rosters and pushes name the firm).
+
+    >>> m = pd.DataFrame({"uscc": ["B", "A"], "item_id": ["1", "2"]})
+    >>> f = pd.DataFrame({"uscc": ["A", "B"], "name": ["甲", "乙"], "region": ["140105", None]})
+    >>> with_firm_columns(m, f)[["uscc", "name"]].values.tolist()
+    [['B', '乙'], ['A', '甲']]
+    """
+    cols = [c for c in FIRM_COLUMNS if c in firms.columns and c not in matches.columns]
+    if not cols:
+        return matches
+    named = firms[["uscc", *cols]].drop_duplicates("uscc")
+    return matches.merge(named, on="uscc", how="left", validate="many_to_one")
+
+
 def _write_part(df: pd.DataFrame, out_dir: str, number: int) -> None:
     """Write one partition's matches atomically: a temporary name, then a rename."""
     import fsspec
@@ -162,7 +182,8 @@ def _evaluate_part(
     """Task body for one partition: conform → evaluate → write the part; returns one stats row."""
     start = time.perf_counter()
     number = partition_info["number"] if partition_info else 0
-    matches = chunk_fn(compiled, conform(firms.reset_index(drop=True)), as_of, run_id)
+    firms = conform(firms.reset_index(drop=True))
+    matches = with_firm_columns(chunk_fn(compiled, firms, as_of, run_id), firms)
     _write_part(matches, out_dir, number)
     return _stats_frame([PartStats(number, len(firms), len(matches), time.perf_counter() - start)])
 
