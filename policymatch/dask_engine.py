@@ -37,6 +37,9 @@ __all__ = [
     "require_dask",
     "dask_client",
     "read_partitions",
+    "total_threads",
+    "conform_partition",
+    "REJECTS_PREFIX",
     "evaluate_partitions",
     "partition_file",
     "with_firm_columns",
@@ -46,14 +49,15 @@ __all__ = [
 
 DASK_MISSING = '未安装 Dask：分布式运行需要可选依赖，请执行 pip install "policymatch[dask]"（集群的每个节点都要安装同一版本）'
 
-#: a partition never holds more firms than this many by default (memory per task stays bounded)
-DEFAULT_PARTITION_ROWS = 200_000
-
 #: firm columns carried into the part files next to each match (the store's ``match_firms``)
 FIRM_COLUMNS = ("name", "region")
 
+REJECTS_PREFIX = "rejects"
+
 #: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame
-ChunkFn = Callable[[Any, pd.DataFrame, "str | None", str], pd.DataFrame]
+ChunkFn = Callable[[Any, pd.DataFrame, "str | None", Any], pd.DataFrame]
+#: the per-partition input step: (raw partition, file label) -> (firms in the contract, rejects)
+PrepareFn = Callable[[pd.DataFrame, str], "tuple[pd.DataFrame, pd.DataFrame]"]
 
 
 def require_dask() -> tuple[Any, Any, Any]:
@@ -67,9 +71,9 @@ def require_dask() -> tuple[Any, Any, Any]:
     return dask, dd, distributed
 
 
-def partition_file(number: int) -> str:
-    """File name of partition ``number``'s matches (sorted names = partition order)."""
-    return f"part-{number:05d}.parquet"
+def partition_file(number: int, prefix: str = "part") -> str:
+    """File name of partition ``number``'s matches (or rejects); sorted names = partition order."""
+    return f"{prefix}-{number:05d}.parquet"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class PartStats:
     number: int
     firms: int
     rows: int
+    rejects: int
     seconds: float
 
 
@@ -114,16 +119,17 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
         yield client
 
 
-def _total_threads(client: Any) -> int:
+def total_threads(client: Any) -> int:
+    """Worker threads of the whole cluster (at least 1)."""
     return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
 
 
 def read_partitions(path: str, partitions: int | None = None, min_partitions: int = 1) -> Any:
     """The registry at ``path`` (a Parquet file, a directory or glob of them, or a URL) as a Dask frame.
 
-    ``partitions`` fixes the number of partitions; otherwise the files' own split is kept but
-    raised to ``min_partitions`` (so every worker thread has work) and to one partition per
-    ``DEFAULT_PARTITION_ROWS`` rows at most.
+    ``partitions`` fixes the number of partitions; otherwise Dask's own split (by files and row
+    groups, bounded in bytes) is kept but raised to ``min_partitions`` so every worker thread
+    has work.
     """
     _, dd, _ = require_dask()
     if "://" not in str(path) and not any(ch in str(path) for ch in "*?[") and not os.path.exists(path):
@@ -157,81 +163,103 @@ def with_firm_columns(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFram
     return matches.merge(named, on="uscc", how="left", validate="many_to_one")
 
 
-def _write_part(df: pd.DataFrame, out_dir: str, number: int) -> None:
-    """Write one partition's matches atomically: a temporary name, then a rename."""
+def _write_parquet(df: pd.DataFrame, out_dir: str, name: str) -> None:
+    """Write ``out_dir/name`` atomically: a temporary name first, then a rename (local, shared or object store)."""
     import fsspec
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     fs, root = fsspec.core.url_to_fs(out_dir)
-    final = f"{root.rstrip('/')}/{partition_file(number)}"
+    final = f"{root.rstrip('/')}/{name}"
     tmp = f"{final}.{uuid.uuid4().hex}.tmp"
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, filesystem=fs)
     fs.mv(tmp, final)
 
 
+def conform_partition(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Firms of a partition already in the contract's columns: cast only, nothing rejected."""
+    return conform(raw.reset_index(drop=True)), pd.DataFrame()
+
+
 def _evaluate_part(
-    firms: pd.DataFrame,
+    raw: pd.DataFrame,
     compiled: Any,
     as_of: str | None,
-    run_id: str,
+    run_id: Any,
     out_dir: str,
     chunk_fn: ChunkFn,
+    prepare: PrepareFn,
+    file: str,
     partition_info: dict | None = None,
 ) -> pd.DataFrame:
-    """Task body for one partition: conform → evaluate → write the part; returns one stats row."""
+    """Task body for one partition: check → evaluate → write its part files; returns one stats row."""
     start = time.perf_counter()
     number = partition_info["number"] if partition_info else 0
-    firms = conform(firms.reset_index(drop=True))
+    firms, rejects = prepare(raw, f"{file}#{number}")
     matches = with_firm_columns(chunk_fn(compiled, firms, as_of, run_id), firms)
-    _write_part(matches, out_dir, number)
-    return _stats_frame([PartStats(number, len(firms), len(matches), time.perf_counter() - start)])
+    if len(rejects):
+        _write_parquet(rejects, out_dir, partition_file(number, REJECTS_PREFIX))
+    _write_parquet(matches, out_dir, partition_file(number))
+    return _stats_frame([PartStats(number, len(firms), len(matches), len(rejects), time.perf_counter() - start)])
 
 
 def _stats_frame(stats: list[PartStats]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "number": pd.Series([s.number for s in stats], dtype="int64"),
-            "firms": pd.Series([s.firms for s in stats], dtype="int64"),
-            "rows": pd.Series([s.rows for s in stats], dtype="int64"),
-            "seconds": pd.Series([s.seconds for s in stats], dtype="float64"),
-        }
-    )
+    return pd.DataFrame({f: pd.Series([getattr(s, f) for s in stats], dtype=t) for f, t in _STATS_DTYPES.items()})
+
+
+_STATS_DTYPES = {"number": "int64", "firms": "int64", "rows": "int64", "rejects": "int64", "seconds": "float64"}
+
+
+def _failure(e: BaseException) -> PolicymatchError:
+    """A failed distributed run as one Chinese message (the store has not been touched yet)."""
+    name = type(e).__name__
+    why = "工作节点在计算时退出或失联" if name in ("KilledWorker", "CommClosedError", "FutureCancelledError") else "任务出错"
+    return PolicymatchError(f"分布式运行失败：{why}（{name}: {e}）。结果库未被改动，修复后重新运行即可。")
 
 
 def evaluate_partitions(
     client: Any,
-    registry: str,
+    ddf: Any,
     compiled: Any,
     as_of: str | None,
-    run_id: str,
+    run_id: Any,
     out_dir: str,
     chunk_fn: ChunkFn,
     *,
-    partitions: int | None = None,
+    prepare: PrepareFn = conform_partition,
+    file: str = "registry",
     on_progress: Callable[[PartStats, int], None] | None = None,
 ) -> list[PartStats]:
-    """Evaluate every partition of ``registry`` on the cluster and write its matches to ``out_dir``.
+    """Evaluate every partition of ``ddf`` on the cluster and write its matches (and rejects) to ``out_dir``.
 
     The compiled rules are scattered to every worker once (``broadcast=True``) and passed to the
-    tasks as a delayed reference, never re-sent per partition. Returns the stats of every
+    tasks as a delayed reference, never re-sent per partition. Each task runs
+    ``prepare(raw, file) -> (firms, rejects)`` then ``chunk_fn``. Returns the stats of every
     partition in partition order; ``on_progress(stats, total)`` is called as each one finishes.
-    A task that fails (after Dask's own retries, e.g. when its worker died) raises here.
+    A task that still fails after Dask's own retries (e.g. its worker died too often) cancels
+    the rest and raises one PolicymatchError; part files already written are complete files.
     """
     dask, _, distributed = require_dask()
-    ddf = read_partitions(registry, partitions, min_partitions=2 * _total_threads(client))
     with client.as_current():
         rules = dask.delayed(client.scatter(compiled, broadcast=True))
         stats = ddf.map_partitions(
-            _evaluate_part, rules, as_of, run_id, out_dir, chunk_fn, meta=_stats_frame([]), enforce_metadata=False
+            _evaluate_part, rules, as_of, run_id, out_dir, chunk_fn, prepare, file,
+            meta=_stats_frame([]), enforce_metadata=False,
         )
         futures = client.compute(stats.to_delayed())
     done: list[PartStats] = []
-    for future in distributed.as_completed(futures, loop=client.loop):
-        for row in future.result().itertuples(index=False):
-            done.append(PartStats(int(row.number), int(row.firms), int(row.rows), float(row.seconds)))
-            if on_progress:
-                on_progress(done[-1], len(futures))
+    try:
+        for future in distributed.as_completed(futures, loop=client.loop):
+            for row in future.result().itertuples(index=False):
+                done.append(PartStats(*row))
+                if on_progress:
+                    on_progress(done[-1], len(futures))
+    except PolicymatchError:
+        client.cancel(futures)
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever Dask raises, the user gets one clear line
+        client.cancel(futures)
+        raise _failure(e) from e
     return sorted(done, key=lambda s: s.number)
 
 

@@ -45,8 +45,9 @@ def test_every_partition_written_once_with_all_matches(client, registry, tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     seen = []
+    ddf = dask_engine.read_partitions(str(path), partitions=5)
     stats = dask_engine.evaluate_partitions(
-        client, str(path), {"min_revenue": 500}, "2025-01-01", "r", str(out), standin_chunk, partitions=5,
+        client, ddf, {"min_revenue": 500}, "2025-01-01", 1, str(out), standin_chunk,
         on_progress=lambda s, total: seen.append((s.number, total)),
     )
     assert [s.number for s in stats] == list(range(5))
