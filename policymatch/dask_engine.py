@@ -241,7 +241,8 @@ def evaluate_partitions(
     """
     dask, _, distributed = require_dask()
     with client.as_current():
-        rules = dask.delayed(client.scatter(compiled, broadcast=True))
+        # hash=False: tokenizing a large compiled rule set deterministically costs seconds, a random key nothing
+        rules = dask.delayed(client.scatter(compiled, broadcast=True, hash=False))
         stats = ddf.map_partitions(
             _evaluate_part, rules, as_of, run_id, out_dir, chunk_fn, prepare, file,
             meta=_stats_frame([]), enforce_metadata=False,

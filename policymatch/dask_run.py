@@ -44,7 +44,7 @@ from .dask_engine import (
 )
 from .errors import InputError
 
-__all__ = ["run_batch_dask", "DaskRunSummary", "MANIFEST"]
+__all__ = ["run_batch_dask", "check_partition", "DaskRunSummary", "MANIFEST"]
 
 MANIFEST = "_run.json"
 
@@ -76,6 +76,11 @@ class DaskRunSummary:
             f"用时 {self.seconds:.1f} 秒（{self.firms_per_s:,.0f} 家/秒）→ {self.out_parquet}"
         )
         return f"{head}\n  Dask：{self.workers} 个工作线程，{self.partitions} 个分区，单个工作进程内存峰值 {peak:,.0f} MiB"
+
+
+def _absolute(path: str | Path) -> str:
+    """A local path made absolute (workers do not share our working directory); URLs unchanged."""
+    return str(path) if "://" in str(path) else str(Path(path).resolve())
 
 
 def _staging_dir(db: Path, run_id: int) -> Path:
@@ -116,10 +121,27 @@ def _merge(prep: Any, out_dir: Path, stats: list[PartStats]) -> None:
         )
 
 
-def _check_partition(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .registry import check_frame
+def check_partition(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One registry partition checked as ``read_registry`` checks a chunk: (firms in the contract, rejects).
 
-    return check_frame(raw, file)
+    Same header mapping, cell checks and 2017 size class as the embedded run, so both see the
+    same firms. Rows are numbered within the partition (``file`` names it). A USCC repeated in
+    two different partitions is not detected here (it is within one partition's checks only).
+    """
+    from .registry.headers import map_headers
+    from .registry.validate import validate_frame
+    from .size import derive_size
+
+    hm = map_headers(list(raw.columns), file)
+    checked = validate_frame(raw[list(hm.rename)].rename(columns=hm.rename), hm.scales)
+    rejects = pd.DataFrame(
+        [(file, pos + 1, p[0][0], p[0][1], "；".join(x[2] for x in p)) for pos, p in sorted(checked.problems.items())],
+        columns=["file", "row", "column", "value", "reason"],
+    )
+    firms = checked.values[~checked.bad].reset_index(drop=True)
+    derived = derive_size(firms)
+    firms["size"] = firms["size"].fillna(derived) if "size" in firms.columns else derived
+    return firms, rejects
 
 
 def run_batch_dask(
@@ -132,6 +154,7 @@ def run_batch_dask(
     partitions: int | None = None,
     out_parquet: str | Path | None = None,
     n_workers: int | None = None,
+    from_db: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> DaskRunSummary:
     """Run the batch job on Dask: a LocalCluster sized to this machine, or the cluster at ``scheduler``.
@@ -142,8 +165,11 @@ def run_batch_dask(
     """
     require_dask()
     t0 = time.perf_counter()
+    if from_db:
+        raise InputError("分布式运行读取 Parquet 企业库（--registry x.parquet 或目录），不读取 --registry-db 数据库")
     if out_parquet is None and db is None:
         raise InputError("请给出结果数据库 --db，或用 --out-parquet 保留 Parquet 结果")
+    registry = _absolute(registry)
     counters = {"firms": 0, "rows": 0}
 
     def on_part(s: PartStats, total: int) -> None:
@@ -156,15 +182,15 @@ def run_batch_dask(
         threads = total_threads(client)
         ddf = read_partitions(str(registry), partitions, min_partitions=2 * threads)
         if out_parquet is not None:
-            return _to_parquet(client, ddf, registry, rules_dir, as_of, Path(out_parquet), threads, on_part, t0)
+            return _to_parquet(client, ddf, registry, rules_dir, as_of, Path(out_parquet).resolve(), threads, on_part, t0)
         prep = prepare_run(registry, rules_dir, db, as_of, chunk=ddf.npartitions, workers=threads)
         try:
-            out_dir = _staging_dir(Path(db), prep.run_id)
+            out_dir = _staging_dir(Path(db).resolve(), prep.run_id)
             _fresh_dir(out_dir)
             t1 = time.perf_counter()
             stats = evaluate_partitions(
                 client, ddf, prep.compiled, prep.as_of, prep.run_id, str(out_dir), evaluate_chunk,
-                prepare=_check_partition, file=str(registry), on_progress=on_part,
+                prepare=check_partition, file=str(registry), on_progress=on_part,
             )
             seconds_cluster = time.perf_counter() - t1
             peaks = worker_peak_memory(client)
@@ -227,7 +253,7 @@ def _to_parquet(client, ddf, registry, rules_dir, as_of, out_dir: Path, threads,
     t1 = time.perf_counter()
     stats = evaluate_partitions(
         client, ddf, compiled, as_of, run_id, str(out_dir), evaluate_chunk,
-        prepare=_check_partition, file=str(registry), on_progress=on_part,
+        prepare=check_partition, file=str(registry), on_progress=on_part,
     )
     seconds = time.perf_counter() - t0
     summary = _summary(None, stats, threads, seconds, time.perf_counter() - t1, worker_peak_memory(client), out_dir)

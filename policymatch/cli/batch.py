@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
 from ._console import console, err_console
+
+
+class Engine(str, Enum):
+    """Where the batch runs: this machine's processes, or a Dask cluster (policymatch.dask_run)."""
+
+    embedded = "embedded"
+    dask = "dask"
+
 
 certs_app = typer.Typer(help="资质认定名单（高企、专精特新等）的导入与核对。", no_args_is_help=True)
 
@@ -15,10 +24,14 @@ def _batch(
     registry: Path = typer.Option(None, "--registry", help="企业库文件（CSV/Excel/Parquet/SQLite），流式分块读取。"),
     registry_db: Path = typer.Option(None, "--registry-db", help="已用 registry load 导入的数据库（读取其 firms 表）。"),
     rules: Path = typer.Option(Path("rules"), "--rules", help="规则文件目录。"),
-    db: Path = typer.Option(..., "--db", help="结果数据库（SQLite），不存在则新建。"),
+    db: Path = typer.Option(None, "--db", help="结果数据库（SQLite），不存在则新建（仅用 --out-parquet 时可省略）。"),
     as_of: str = typer.Option(None, "--as-of", help="评估日期 YYYY-MM-DD（默认今天）；只评估当日有效的政策事项。"),
     chunk: int = typer.Option(100_000, "--chunk", help="每个分块的企业数（内存占用与之成正比）。"),
     workers: int = typer.Option(1, "--workers", help="并行评估的进程数。"),
+    engine: Engine = typer.Option(Engine.embedded, "--engine", help="执行引擎：embedded 本机；dask 在 Dask 集群上按 Parquet 分区评估。"),
+    scheduler: str = typer.Option(None, "--scheduler", help="[dask] 调度器地址，如 tcp://10.0.0.5:8786；不给则按本机核数启动本地集群。"),
+    partitions: int = typer.Option(None, "--partitions", help="[dask] 分区数（默认按 Parquet 文件与行组划分，且每个工作线程至少两个）。"),
+    out_parquet: Path = typer.Option(None, "--out-parquet", help="[dask] 结果保留为 Parquet 分区目录，不写入 SQLite。"),
 ) -> None:
     """全库批量匹配：逐块评估企业库，结果写入 matches/runs/rejects；中断后重新运行会接续。"""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -28,6 +41,11 @@ def _batch(
 
     if (registry is None) == (registry_db is None):
         raise InputError("请给出 --registry 或 --registry-db 其中之一")
+    dask_only = {"--scheduler": scheduler, "--partitions": partitions, "--out-parquet": out_parquet}
+    if engine is Engine.embedded and any(v is not None for v in dask_only.values()):
+        raise InputError(f"{'、'.join(k for k, v in dask_only.items() if v is not None)} 只能与 --engine dask 一起使用")
+    if db is None and out_parquet is None:
+        raise InputError("请给出结果数据库 --db")
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]批量匹配[/]"),
@@ -44,16 +62,24 @@ def _batch(
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, firms=firms, rows=rows, rate=firms / elapsed)
 
-        summary = run_batch(
-            registry or registry_db,
-            rules,
-            db,
-            as_of,
-            chunk,
-            workers,
-            from_db=registry_db is not None,
-            progress=progress,
-        )
+        if engine is Engine.dask:
+            from ..dask_run import run_batch_dask
+
+            summary = run_batch_dask(
+                registry or registry_db, rules, db, as_of, scheduler=scheduler, partitions=partitions,
+                out_parquet=out_parquet, from_db=registry_db is not None, progress=progress,
+            )
+        else:
+            summary = run_batch(
+                registry or registry_db,
+                rules,
+                db,
+                as_of,
+                chunk,
+                workers,
+                from_db=registry_db is not None,
+                progress=progress,
+            )
     console.print(summary.to_text())
 
 

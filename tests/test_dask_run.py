@@ -1,0 +1,197 @@
+"""Issue 7: the batch job on Dask gives the embedded run's matches, survives a killed worker, feeds push/roster."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from conftest import RULES, run_cli
+
+pytest.importorskip("distributed")
+
+from policymatch.batch import run_batch  # noqa: E402
+from policymatch.dask_run import MANIFEST, run_batch_dask  # noqa: E402
+from policymatch.errors import InputError, PolicymatchError  # noqa: E402
+
+pytestmark = pytest.mark.issue(7)
+
+AS_OF = "2021-06-30"
+MATCH_SQL = (
+    "SELECT uscc, policy_id, item_id, status, amount, granted, score, near_miss, n_met, n_unmet, n_unknown "
+    "FROM matches ORDER BY uscc, policy_id, item_id"
+)
+
+
+def _rows(db, sql=MATCH_SQL) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return c.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    from policymatch.registry import generate_registry, write_registry
+
+    d = tmp_path_factory.mktemp("dask")
+    path = d / "registry.parquet"
+    write_registry(generate_registry(1000, seed=11), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def embedded(registry, tmp_path_factory):
+    db = tmp_path_factory.mktemp("embedded") / "out.db"
+    run_batch(registry, RULES, db, AS_OF, chunk=300)
+    rows = _rows(db)
+    assert len(rows) > 100, "the generated registry must produce matches for the comparison to mean anything"
+    return db, rows
+
+
+def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, embedded, tmp_path):
+    db_e, expected = embedded
+    db = tmp_path / "dask.db"
+    seen = []
+    s = run_batch_dask(registry, RULES, db, AS_OF, n_workers=2, partitions=5, progress=lambda f, r: seen.append(f))
+    assert s.workers == 2 and s.partitions == 5
+    assert _rows(db) == expected
+    firm_sql = "SELECT uscc, name, region FROM match_firms ORDER BY uscc"
+    assert _rows(db, firm_sql) == _rows(db_e, firm_sql)
+    assert seen[-1] == s.n_firms == s.run.n_firms
+    assert len(s.worker_peak_bytes) == 2 and all(v > 0 for v in s.worker_peak_bytes.values())
+    assert not (tmp_path / "dask.db.dask-parts").exists()  # staging removed after the merge
+    # push and roster work unchanged on the store filled by Dask
+    for d, name in ((db_e, "e"), (db, "d")):
+        r = run_cli("push", "--db", str(d), "--out", str(tmp_path / f"{name}.jsonl"))
+        assert r.returncode == 0, r.stderr
+    push_e = (tmp_path / "e.jsonl").read_text(encoding="utf-8").splitlines()
+    push_d = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(push_d) == len(push_e) > 0
+
+
+def test_cli_engine_dask_keeps_parquet_partitions(registry, embedded, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "parts"
+    r = run_cli(
+        "batch", "--registry", str(registry), "--rules", str(RULES), "--as-of", AS_OF,
+        "--engine", "dask", "--partitions", "3", "--out-parquet", str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Dask" in r.stdout
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("part-")) == [
+        f"part-{i:05d}.parquet" for i in range(3)
+    ]
+    assert (out / MANIFEST).exists()
+    got = pd.read_parquet(out)
+    keys = sorted(zip(got["uscc"], got["policy_id"], got["item_id"], got["status"], strict=True))
+    assert keys == sorted(row[:3] + (row[3],) for row in embedded[1])
+
+
+def test_dask_only_options_are_refused_with_the_embedded_engine(registry, tmp_path):
+    r = run_cli("batch", "--registry", str(registry), "--db", str(tmp_path / "o.db"), "--partitions", "3")
+    assert r.returncode == 2
+    assert "--partitions 只能与 --engine dask 一起使用" in r.stderr
+
+
+def test_registry_db_is_refused_by_the_dask_engine(tmp_path):
+    with pytest.raises(InputError, match="Parquet"):
+        run_batch_dask(tmp_path / "firms.db", RULES, tmp_path / "o.db", AS_OF, from_db=True)
+
+
+def test_cli_without_dask_names_the_extra(registry, tmp_path):
+    code = (
+        "import sys; sys.modules['distributed'] = None; from policymatch.cli import main; "
+        f"sys.argv = ['policymatch', 'batch', '--registry', {str(registry)!r}, '--db', {str(tmp_path / 'o.db')!r}, "
+        "'--engine', 'dask']; main()"
+    )
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2
+    assert 'pip install "policymatch[dask]"' in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- a worker killed mid-run
+
+
+def _cluster(allowed_failures: int):
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+def _kill_a_busy_worker(address: str, stop: threading.Event) -> str | None:
+    """Wait until a partition task is running on some worker, then make that worker process exit."""
+    from distributed import Client
+
+    with Client(address, set_as_default=False) as c:
+        while not stop.is_set():
+            busy = [w for w, keys in c.processing().items() if any("_evaluate_part" in str(k) for k in keys)]
+            if busy:
+                c.run(os._exit, 1, workers=busy[:1], wait=False)
+                return busy[0]
+            time.sleep(0.002)
+    return None
+
+
+def _run_while_killing(registry, db, address):
+    """Run the Dask batch on ``address`` while another client kills one busy worker; returns (result, killed)."""
+    stop = threading.Event()
+    out: dict = {}
+
+    def kill() -> None:
+        out["killed"] = _kill_a_busy_worker(address, stop)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        out["result"] = run_batch_dask(registry, RULES, db, AS_OF, scheduler=address, partitions=24)
+    except PolicymatchError as e:
+        out["result"] = e
+    finally:
+        stop.set()
+        killer.join()
+    return out["result"], out.get("killed")
+
+
+def _store_is_sound(db) -> None:
+    with sqlite3.connect(db) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_killed_worker_is_retried_and_matches_are_the_same(registry, embedded, tmp_path):
+    db = tmp_path / "killed.db"
+    with _cluster(allowed_failures=3) as cluster:
+        result, killed = _run_while_killing(registry, db, cluster.scheduler_address)
+    assert killed is not None, "no partition task was seen running: the test did not kill anything"
+    assert not isinstance(result, Exception), result
+    _store_is_sound(db)
+    assert _rows(db) == embedded[1]
+
+
+def test_killed_worker_without_retries_fails_cleanly_and_a_rerun_gives_the_same_matches(registry, embedded, tmp_path):
+    db = tmp_path / "failed.db"
+    with _cluster(allowed_failures=0) as cluster:
+        result, killed = _run_while_killing(registry, db, cluster.scheduler_address)
+        assert killed is not None, "no partition task was seen running: the test did not kill anything"
+        assert isinstance(result, PolicymatchError), result
+        assert "分布式运行失败" in str(result) and "结果库未被改动" in str(result)
+        _store_is_sound(db)
+        assert _rows(db) == []  # nothing merged from a failed run
+        (run,) = _rows(db, "SELECT run_id, status FROM runs")
+        assert run[1] == "running"
+        cluster.wait_for_workers(2, timeout=30)  # the nanny has restarted the killed worker
+        again = run_batch_dask(registry, RULES, db, AS_OF, scheduler=cluster.scheduler_address, partitions=24)
+    assert again.run.run_id == run[0] and again.run.resumed
+    _store_is_sound(db)
+    assert _rows(db) == embedded[1]
