@@ -111,7 +111,7 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
             threads_per_worker=1,
             processes=True,
             memory_limit="auto",
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never collides with another run
             silence_logs=40,
         ) as cluster,
         distributed.Client(cluster, set_as_default=False) as client,
@@ -241,8 +241,10 @@ def evaluate_partitions(
     """
     dask, _, distributed = require_dask()
     with client.as_current():
-        # hash=False: tokenizing a large compiled rule set deterministically costs seconds, a random key nothing
-        rules = dask.delayed(client.scatter(compiled, broadcast=True, hash=False))
+        # in a list: scatter would spread a dict's values; hash=False: tokenizing a large compiled
+        # rule set costs seconds, a random key nothing
+        (scattered,) = client.scatter([compiled], broadcast=True, hash=False)
+        rules = dask.delayed(scattered)
         stats = ddf.map_partitions(
             _evaluate_part, rules, as_of, run_id, out_dir, chunk_fn, prepare, file,
             meta=_stats_frame([]), enforce_metadata=False,

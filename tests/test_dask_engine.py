@@ -25,7 +25,7 @@ def standin_chunk(compiled, firms, as_of, run_id):
 def client():
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         with Client(cluster, set_as_default=False) as c:
             yield c
 
@@ -83,3 +83,23 @@ def test_missing_dask_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(PolicymatchError, match=r'pip install "policymatch\[dask\]"'):
         dask_engine.require_dask()
+
+
+def _broken_chunk(compiled, firms, as_of, run_id):
+    raise ZeroDivisionError("boom")
+
+
+def _refusing_chunk(compiled, firms, as_of, run_id):
+    raise InputError("规则不可用", field="rules")
+
+
+@pytest.mark.parametrize(
+    ("chunk_fn", "message"),
+    [(_broken_chunk, "分布式运行失败：任务出错（ZeroDivisionError: boom）"), (_refusing_chunk, "rules: 规则不可用")],
+)
+def test_a_failing_task_becomes_one_chinese_error(client, registry, tmp_path, chunk_fn, message):
+    ddf = dask_engine.read_partitions(str(registry[0]), partitions=3)
+    with pytest.raises(PolicymatchError) as e:
+        dask_engine.evaluate_partitions(client, ddf, {}, None, 1, str(tmp_path), chunk_fn)
+    assert message in str(e.value)
+    assert not list(tmp_path.glob("part-*"))

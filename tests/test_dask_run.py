@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -20,6 +22,8 @@ from policymatch.errors import InputError, PolicymatchError  # noqa: E402
 pytestmark = pytest.mark.issue(7)
 
 AS_OF = "2021-06-30"
+#: three bundled policies (two without end date, one in force on AS_OF): real rules, quick to evaluate
+RULE_FILES = ("002.yaml", "017.yaml", "021.yaml")
 MATCH_SQL = (
     "SELECT uscc, policy_id, item_id, status, amount, granted, score, near_miss, n_met, n_unmet, n_unknown "
     "FROM matches ORDER BY uscc, policy_id, item_id"
@@ -29,6 +33,23 @@ MATCH_SQL = (
 def _rows(db, sql=MATCH_SQL) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return c.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory):
+    d = tmp_path_factory.mktemp("rules")
+    for name in RULE_FILES:
+        (d / name).write_bytes((RULES / name).read_bytes())
+    return d
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes (nanny-restarted when killed), shared by the tests of this module."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +63,24 @@ def registry(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def embedded(registry, tmp_path_factory):
+def embedded(registry, rules, tmp_path_factory):
     db = tmp_path_factory.mktemp("embedded") / "out.db"
-    run_batch(registry, RULES, db, AS_OF, chunk=300)
+    run_batch(registry, rules, db, AS_OF, chunk=300)
     rows = _rows(db)
     assert len(rows) > 100, "the generated registry must produce matches for the comparison to mean anything"
     return db, rows
 
 
-def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, embedded, tmp_path):
+def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, rules, embedded, cluster, tmp_path):
+    from policymatch.push import push
+
     db_e, expected = embedded
     db = tmp_path / "dask.db"
     seen = []
-    s = run_batch_dask(registry, RULES, db, AS_OF, n_workers=2, partitions=5, progress=lambda f, r: seen.append(f))
+    s = run_batch_dask(
+        registry, rules, db, AS_OF, scheduler=cluster.scheduler_address, partitions=5,
+        progress=lambda f, r: seen.append(f),
+    )
     assert s.workers == 2 and s.partitions == 5
     assert _rows(db) == expected
     firm_sql = "SELECT uscc, name, region FROM match_firms ORDER BY uscc"
@@ -62,21 +88,23 @@ def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, embed
     assert seen[-1] == s.n_firms == s.run.n_firms
     assert len(s.worker_peak_bytes) == 2 and all(v > 0 for v in s.worker_peak_bytes.values())
     assert not (tmp_path / "dask.db.dask-parts").exists()  # staging removed after the merge
-    # push and roster work unchanged on the store filled by Dask
+    # push works unchanged on the store filled by Dask, and says the same
     for d, name in ((db_e, "e"), (db, "d")):
-        r = run_cli("push", "--db", str(d), "--out", str(tmp_path / f"{name}.jsonl"))
-        assert r.returncode == 0, r.stderr
-    push_e = (tmp_path / "e.jsonl").read_text(encoding="utf-8").splitlines()
-    push_d = (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(push_d) == len(push_e) > 0
+        push(d, tmp_path / f"{name}.jsonl")
+    pushed = [
+        sorted(json.loads(line)["uscc"] + json.loads(line)["item_id"] for line in (tmp_path / f"{n}.jsonl").open())
+        for n in "ed"
+    ]
+    assert pushed[0] == pushed[1] and pushed[0]
 
 
-def test_cli_engine_dask_keeps_parquet_partitions(registry, embedded, tmp_path):
+def test_cli_engine_dask_keeps_parquet_partitions(registry, rules, embedded, tmp_path):
+    """No --scheduler: the command starts its own LocalCluster sized to the machine."""
     import pandas as pd
 
     out = tmp_path / "parts"
     r = run_cli(
-        "batch", "--registry", str(registry), "--rules", str(RULES), "--as-of", AS_OF,
+        "batch", "--registry", str(registry), "--rules", str(rules), "--as-of", AS_OF,
         "--engine", "dask", "--partitions", "3", "--out-parquet", str(out),
     )
     assert r.returncode == 0, r.stderr
@@ -122,29 +150,22 @@ def test_cli_without_dask_names_the_extra(registry, tmp_path):
 # --------------------------------------------------------------------------- a worker killed mid-run
 
 
-def _cluster(allowed_failures: int):
-    import dask
-    from distributed import LocalCluster
-
-    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
-        return LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-
-
 def _kill_a_busy_worker(address: str, stop: threading.Event) -> str | None:
-    """Wait until a partition task is running on some worker, then make that worker process exit."""
+    """Wait until a partition task is running on some worker, then SIGKILL that worker's process."""
     from distributed import Client
 
     with Client(address, set_as_default=False) as c:
+        pids = c.run(os.getpid)
         while not stop.is_set():
             busy = [w for w, keys in c.processing().items() if any("_evaluate_part" in str(k) for k in keys)]
             if busy:
-                c.run(os._exit, 1, workers=busy[:1], wait=False)
+                os.kill(pids[busy[0]], signal.SIGKILL)
                 return busy[0]
             time.sleep(0.002)
     return None
 
 
-def _run_while_killing(registry, db, address):
+def _run_while_killing(registry, rules, db, address):
     """Run the Dask batch on ``address`` while another client kills one busy worker; returns (result, killed)."""
     stop = threading.Event()
     out: dict = {}
@@ -155,7 +176,7 @@ def _run_while_killing(registry, db, address):
     killer = threading.Thread(target=kill)
     killer.start()
     try:
-        out["result"] = run_batch_dask(registry, RULES, db, AS_OF, scheduler=address, partitions=24)
+        out["result"] = run_batch_dask(registry, rules, db, AS_OF, scheduler=address, partitions=PARTS)
     except PolicymatchError as e:
         out["result"] = e
     finally:
@@ -164,25 +185,32 @@ def _run_while_killing(registry, db, address):
     return out["result"], out.get("killed")
 
 
+PARTS = 8
+
+
 def _store_is_sound(db) -> None:
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_killed_worker_is_retried_and_matches_are_the_same(registry, embedded, tmp_path):
+def test_killed_worker_is_retried_and_matches_are_the_same(registry, rules, embedded, cluster, tmp_path):
     db = tmp_path / "killed.db"
-    with _cluster(allowed_failures=3) as cluster:
-        result, killed = _run_while_killing(registry, db, cluster.scheduler_address)
+    cluster.wait_for_workers(2, timeout=30)
+    result, killed = _run_while_killing(registry, rules, db, cluster.scheduler_address)
     assert killed is not None, "no partition task was seen running: the test did not kill anything"
     assert not isinstance(result, Exception), result
     _store_is_sound(db)
     assert _rows(db) == embedded[1]
 
 
-def test_killed_worker_without_retries_fails_cleanly_and_a_rerun_gives_the_same_matches(registry, embedded, tmp_path):
+def test_killed_worker_without_retries_fails_cleanly_and_a_rerun_gives_the_same_matches(
+    registry, rules, embedded, cluster, tmp_path, monkeypatch
+):
     db = tmp_path / "failed.db"
-    with _cluster(allowed_failures=0) as cluster:
-        result, killed = _run_while_killing(registry, db, cluster.scheduler_address)
+    cluster.wait_for_workers(2, timeout=30)
+    with monkeypatch.context() as m:
+        m.setattr(cluster.scheduler, "allowed_failures", 0)  # the first lost task fails the run
+        result, killed = _run_while_killing(registry, rules, db, cluster.scheduler_address)
         assert killed is not None, "no partition task was seen running: the test did not kill anything"
         assert isinstance(result, PolicymatchError), result
         assert "分布式运行失败" in str(result) and "结果库未被改动" in str(result)
@@ -191,7 +219,7 @@ def test_killed_worker_without_retries_fails_cleanly_and_a_rerun_gives_the_same_
         (run,) = _rows(db, "SELECT run_id, status FROM runs")
         assert run[1] == "running"
         cluster.wait_for_workers(2, timeout=30)  # the nanny has restarted the killed worker
-        again = run_batch_dask(registry, RULES, db, AS_OF, scheduler=cluster.scheduler_address, partitions=24)
+    again = run_batch_dask(registry, rules, db, AS_OF, scheduler=cluster.scheduler_address, partitions=PARTS)
     assert again.run.run_id == run[0] and again.run.resumed
     _store_is_sound(db)
     assert _rows(db) == embedded[1]
