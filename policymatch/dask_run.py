@@ -134,11 +134,15 @@ def check_partition(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.Data
 
     hm = map_headers(list(raw.columns), file)
     checked = validate_frame(raw[list(hm.rename)].rename(columns=hm.rename), hm.scales)
-    rejects = pd.DataFrame(
-        [(file, pos + 1, p[0][0], p[0][1], "；".join(x[2] for x in p)) for pos, p in sorted(checked.problems.items())],
-        columns=["file", "row", "column", "value", "reason"],
-    )
-    firms = checked.values[~checked.bad].reset_index(drop=True)
+    records = [(pos + 1, p[0][0], p[0][1], "；".join(x[2] for x in p)) for pos, p in checked.problems.items()]
+    good = ~checked.bad
+    codes = checked.values["uscc"].where(good)
+    replaced = (codes.duplicated(keep="last") & codes.notna()).to_numpy()
+    for pos in replaced.nonzero()[0]:
+        records.append((int(pos) + 1, "uscc", codes.iloc[pos], "统一社会信用代码重复：同一分区中后面的行取代了它（以后出现的行为准）"))
+    rejects = pd.DataFrame(sorted(records), columns=["row", "column", "value", "reason"])
+    rejects.insert(0, "file", file)
+    firms = checked.values[good & ~replaced].reset_index(drop=True)
     derived = derive_size(firms)
     firms["size"] = firms["size"].fillna(derived) if "size" in firms.columns else derived
     return firms, rejects

@@ -223,3 +223,19 @@ def test_killed_worker_without_retries_fails_cleanly_and_a_rerun_gives_the_same_
     assert again.run.run_id == run[0] and again.run.resumed
     _store_is_sound(db)
     assert _rows(db) == embedded[1]
+
+
+def test_partition_check_rejects_bad_and_repeated_codes_like_the_loader(registry):
+    import pandas as pd
+
+    from policymatch.dask_run import check_partition
+
+    raw = pd.read_parquet(registry, dtype_backend="pyarrow").head(5).reset_index(drop=True)
+    codes = raw["uscc"].tolist()
+    raw["uscc"] = pd.array([codes[0], codes[1], "91140000BAD", codes[3], codes[0]], dtype=raw["uscc"].dtype)
+    firms, rejects = check_partition(raw, "reg.parquet#0")
+    assert firms["uscc"].tolist() == [codes[1], codes[3], codes[0]]  # the later row of a repeated code wins
+    assert rejects["row"].tolist() == [1, 3]
+    assert rejects["column"].tolist() == ["uscc", "uscc"]
+    assert "重复" in rejects["reason"].iloc[0] and rejects["file"].eq("reg.parquet#0").all()
+    assert firms["size"].notna().any()  # size class derived as the loader does
