@@ -1,12 +1,16 @@
 """Benchmark: the batch job embedded vs on a Dask LocalCluster, side by side (firms/s, peak memory per worker).
 
-Run:  python3 benchmarks/bench_dask.py            # 2 000 000 generated firms (the issue's figure)
-      python3 benchmarks/bench_dask.py --n 100000 # a quick run
+Run:  python3 benchmarks/bench_dask.py                       # 2 000 000 generated firms (the issue's figure)
+      python3 benchmarks/bench_dask.py --n 20000             # a quick run
+      python3 benchmarks/bench_dask.py --n 2000000 --no-sqlite   # only the Parquet-output pair
 
-Every run starts in its own fresh process (spawned) so that its peak resident memory is its own;
-the ratios are taken against the embedded single-process run measured by this same script.
-All runs read the same generated Parquet registry, use the bundled rules and the same as-of
-date, and must end with identical matches (checked at the end).
+Two pairs, each embedded vs Dask on the same generated Parquet registry, bundled rules, as-of date:
+- into SQLite: ``run_batch`` (1 and N processes) vs ``run_batch_dask`` (N workers, then the merge);
+- to Parquet (no SQLite, the ``--out-parquet`` case): ``read_registry`` chunks + ``evaluate_chunk`` written
+  as Parquet parts in one process vs ``run_batch_dask(out_parquet=...)``.
+Every run starts in its own fresh (spawned) process so that its peak resident memory is its own; ratios
+are against the embedded single-process run of the same pair, measured by this same script. Each pair
+must end with identical matches (checked and printed).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 AS_OF = "2021-06-30"
 RULES = ROOT / "rules"
+KEY = ["uscc", "policy_id", "item_id"]
 
 
 def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -37,36 +43,52 @@ def _generate(n: int, path: str) -> None:
     write_registry(generate_registry(n, seed=7), path)
 
 
-def _embedded(registry: str, db: str, workers: int) -> dict:
+def _embedded_sqlite(registry: str, out: str, workers: int) -> dict:
     from policymatch.batch import run_batch
 
-    s = run_batch(registry, RULES, db, AS_OF, workers=workers)
-    peak_workers = _peak_mib(resource.RUSAGE_CHILDREN) if workers > 1 else _peak_mib()
-    return {"seconds": s.seconds, "firms": s.n_firms, "matches": s.n_matches, "peak": peak_workers, "client": _peak_mib()}
+    s = run_batch(registry, RULES, out, AS_OF, workers=workers)
+    peak = _peak_mib(resource.RUSAGE_CHILDREN) if workers > 1 else _peak_mib()
+    return {"seconds": s.seconds, "firms": s.n_firms, "peak": peak, "client": _peak_mib()}
 
 
-def _dask(registry: str, db: str, workers: int, partitions: int | None) -> dict:
+def _embedded_parquet(registry: str, out: str, workers: int) -> dict:
+    from policymatch.batch import evaluate_chunk
+    from policymatch.engine import compile_rules
+    from policymatch.model import load_rules
+    from policymatch.registry import read_registry
+
+    t0 = time.perf_counter()
+    compiled = compile_rules(load_rules(RULES))
+    Path(out).mkdir()
+    firms = 0
+    for i, chunk in enumerate(read_registry(registry)):
+        evaluate_chunk(compiled, chunk.firms, AS_OF, 0).to_parquet(f"{out}/part-{i:05d}.parquet", index=False)
+        firms += len(chunk.firms)
+    return {"seconds": time.perf_counter() - t0, "firms": firms, "peak": _peak_mib(), "client": _peak_mib()}
+
+
+def _dask(registry: str, out: str, workers: int, partitions: int | None, parquet: bool) -> dict:
     from policymatch.dask_run import run_batch_dask
 
-    s = run_batch_dask(registry, RULES, db, AS_OF, n_workers=workers, partitions=partitions)
-    peak = max(s.worker_peak_bytes.values()) / 2**20
+    kw = {"out_parquet": out, "db": None} if parquet else {"db": out}
+    s = run_batch_dask(registry, RULES, as_of=AS_OF, n_workers=workers, partitions=partitions, **kw)
     return {
         "seconds": s.seconds,
         "cluster": s.seconds_cluster,
         "firms": s.n_firms,
-        "matches": s.run.n_matches,
-        "peak": peak,
+        "peak": max(s.worker_peak_bytes.values()) / 2**20,
         "client": _peak_mib(),
         "partitions": s.partitions,
     }
 
 
-def _in_fresh_process(fn, *args):
-    with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, args)
+def _in_fresh_process(fn, *args) -> dict:
+    # not multiprocessing.Pool: its workers are daemonic and may not start the run's own processes
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
 
 
-def _matches(db: str) -> list[tuple]:
+def _sqlite_matches(db: str) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return c.execute(
             "SELECT uscc, policy_id, item_id, status, amount, granted, score, near_miss FROM matches "
@@ -74,37 +96,64 @@ def _matches(db: str) -> list[tuple]:
         ).fetchall()
 
 
+def _parquet_matches(path: str) -> list[tuple]:
+    import pandas as pd
+
+    cols = [*KEY, "status", "amount", "granted", "score", "near_miss"]
+    parts = [pd.read_parquet(p, columns=cols) for p in sorted(Path(path).glob("part-*.parquet"))]
+    df = pd.concat(parts, ignore_index=True).sort_values(KEY, ignore_index=True)
+    return list(df.astype(object).where(df.notna(), None).itertuples(index=False, name=None))
+
+
+def _table(title: str, runs: dict[str, dict]) -> None:
+    base = next(iter(runs.values()))
+    base_rate = base["firms"] / base["seconds"]
+    print(f"\n{title}")
+    print(f"{'run':<40}{'seconds':>9}{'firms/s':>10}{'vs base':>9}{'peak MiB/worker':>17}{'client MiB':>12}")
+    for name, r in runs.items():
+        rate = r["firms"] / r["seconds"]
+        print(f"{name:<40}{r['seconds']:>9.1f}{rate:>10,.0f}{rate / base_rate:>8.2f}x{r['peak']:>17,.0f}{r['client']:>12,.0f}")
+        if "cluster" in r:
+            print(f"{'':<40}({r['partitions']} partitions; {r['cluster']:.1f} s on the cluster)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2_000_000, help="generated firms")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (embedded pool and Dask)")
     ap.add_argument("--partitions", type=int, default=None, help="Dask partitions (default: Dask's split)")
+    ap.add_argument("--no-sqlite", action="store_true", help="skip the SQLite pair (its writes dominate at large n)")
     args = ap.parse_args()
+    w = args.workers
+    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         registry = str(Path(tmp) / "registry.parquet")
         t = time.perf_counter()
         _in_fresh_process(_generate, args.n, registry)
-        print(f"生成企业库 {args.n:,} 家：{time.perf_counter() - t:.1f} 秒", flush=True)
-        runs = {
-            "embedded, 1 process": _in_fresh_process(_embedded, registry, f"{tmp}/e1.db", 1),
-            f"embedded, {args.workers} processes": _in_fresh_process(_embedded, registry, f"{tmp}/e2.db", args.workers),
-            f"dask, LocalCluster {args.workers} workers": _in_fresh_process(
-                _dask, registry, f"{tmp}/d.db", args.workers, args.partitions
-            ),
+        print(f"generated {args.n:,} firms in {time.perf_counter() - t:.1f} s; rules {RULES.name}/ as of {AS_OF}; "
+              f"{mp.cpu_count()} cores", flush=True)
+        pq = {
+            "embedded -> Parquet, 1 process": _in_fresh_process(_embedded_parquet, registry, f"{tmp}/ep", 1),
+            f"dask -> Parquet, {w} workers": _in_fresh_process(_dask, registry, f"{tmp}/dp", w, args.partitions, True),
         }
-        base = runs["embedded, 1 process"]
-        print(f"\nn = {args.n:,} firms, rules = {RULES.name}/ (as of {AS_OF}), {mp.cpu_count()} cores")
-        print(f"{'run':<34}{'seconds':>9}{'firms/s':>11}{'vs base':>9}{'peak MiB/worker':>17}{'client MiB':>12}")
-        for name, r in runs.items():
-            rate = r["firms"] / r["seconds"]
-            speed = rate / (base["firms"] / base["seconds"])
-            print(f"{name:<34}{r['seconds']:>9.1f}{rate:>11,.0f}{speed:>8.2f}x{r['peak']:>17,.0f}{r['client']:>12,.0f}")
-        d = runs[f"dask, LocalCluster {args.workers} workers"]
-        print(f"(dask: {d['partitions']} partitions, {d['cluster']:.1f} s on the cluster, rest = start-up + SQLite merge)")
-        same = _matches(f"{tmp}/e1.db") == _matches(f"{tmp}/d.db") == _matches(f"{tmp}/e2.db")
-        print(f"matches identical across runs: {same} ({base['matches']:,} rows)")
-        if not same:
-            sys.exit(1)
+        _table("to Parquet (evaluation only)", pq)
+        same = _parquet_matches(f"{tmp}/ep") == _parquet_matches(f"{tmp}/dp")
+        print(f"matches identical: {same}", flush=True)
+        ok &= same
+        if not args.no_sqlite:
+            sq = {
+                "embedded -> SQLite, 1 process": _in_fresh_process(_embedded_sqlite, registry, f"{tmp}/e1.db", 1),
+                f"embedded -> SQLite, {w} processes": _in_fresh_process(_embedded_sqlite, registry, f"{tmp}/e2.db", w),
+                f"dask -> SQLite, {w} workers": _in_fresh_process(
+                    _dask, registry, f"{tmp}/d.db", w, args.partitions, False
+                ),
+            }
+            _table("into SQLite (the whole batch job)", sq)
+            rows = _sqlite_matches(f"{tmp}/e1.db")
+            same = rows == _sqlite_matches(f"{tmp}/e2.db") == _sqlite_matches(f"{tmp}/d.db")
+            print(f"matches identical: {same} ({len(rows):,} rows)")
+            ok &= same
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
