@@ -262,3 +262,11 @@ def test_rows_read_equal_loaded_plus_rejected_on_a_big_messy_file(tmp_path):
     df.to_csv(p, index=False, encoding="gb18030")
     s = load_registry(p, tmp_path / "m.db", chunk_size=500)
     assert (s.read, s.loaded, s.rejected) == (3000, 2700, 300)
+
+
+def test_blank_header_cells_and_trailing_delimiters(tmp_path):
+    p = tmp_path / "trailing.csv"
+    p.write_text("统一社会信用代码,,营业收入,\n914403001922038216,x,5,\n91140106713678575D,,7\n", encoding="utf-8")
+    firms, rejects, chunks = _read_all(p)
+    assert rejects.empty and firms["revenue"].tolist() == [5, 7]
+    assert chunks[0].ignored_columns == ["未命名列2"]

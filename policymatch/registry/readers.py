@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import RegistryError
 
-__all__ = ["RawChunk", "open_registry", "detect_encoding", "READERS", "FIRMS_TABLE"]
+__all__ = ["name_blank_headers", "RawChunk", "open_registry", "detect_encoding", "READERS", "FIRMS_TABLE"]
 
 #: the table a SQLite registry (and our own load target) keeps firms in
 FIRMS_TABLE = "firms"
@@ -46,6 +46,18 @@ class Source:
     total: int | None
     chunks: Callable[[int, list[str] | None], Iterator[RawChunk]]
     encoding: str | None = None
+
+
+def name_blank_headers(cells: list) -> list[str]:
+    """Header cells as text; trailing blanks dropped, inner blanks named 未命名列N so names stay unique.
+
+    >>> name_blank_headers(["统一社会信用代码", None, "营业收入", "", None])
+    ['统一社会信用代码', '未命名列2', '营业收入']
+    """
+    names = ["" if v is None else str(v).strip() for v in cells]
+    while names and not names[-1]:
+        names.pop()
+    return [n or f"未命名列{i + 1}" for i, n in enumerate(names)]
 
 
 # ---------------------------------------------------------------- CSV
@@ -85,8 +97,8 @@ def _csv_source(path: Path) -> Source:
     delimiter = max(",\t;|", key=first.count) if first else ","
     if not first.strip():
         raise RegistryError("文件为空或第一行没有表头", file=str(path))
-    header = next(csv.reader([first], delimiter=delimiter))
-    header = [h.strip() for h in header]
+    raw_header = next(csv.reader([first], delimiter=delimiter))
+    header = name_blank_headers(raw_header)
 
     def chunks(size: int, columns: list[str] | None) -> Iterator[RawChunk]:
         keep = [header.index(c) for c in columns] if columns else list(range(len(header)))
@@ -103,6 +115,8 @@ def _csv_source(path: Path) -> Source:
                     n += 1
                     if not rec or (len(rec) == 1 and not rec[0].strip()):
                         continue  # blank line: nothing to load, nothing lost
+                    if len(rec) > len(header) and not any(c.strip() for c in rec[len(header) :]):
+                        rec = rec[: len(header)]  # trailing empty cells under blank header cells
                     if len(rec) != len(header):
                         broken.append((n, delimiter.join(rec)[:200], f"列数不对（表头{len(header)}列，本行{len(rec)}列）"))
                     else:
@@ -135,7 +149,7 @@ def _excel_source(path: Path) -> Source:
     header_row, header = 0, []
     for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if values and any(v is not None and str(v).strip() for v in values):
-            header_row, header = i, [("" if v is None else str(v).strip()) for v in values]
+            header_row, header = i, name_blank_headers(list(values))
             break
     wb.close()
     if not header:
@@ -150,7 +164,7 @@ def _excel_source(path: Path) -> Source:
             for i, values in enumerate(book.worksheets[0].iter_rows(min_row=header_row + 1, values_only=True)):
                 if not values or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                     continue
-                values = list(values) + [None] * (len(header) - len(values))
+                values = (list(values) + [None] * len(header))[: max(len(header), len(values))]
                 rows.append([values[j] for j in keep])
                 numbers.append(header_row + 1 + i)
                 if len(rows) >= size:

@@ -185,15 +185,10 @@ def _lookup(s: pd.Series, table: dict[str, str | None]) -> tuple[pd.Series, np.n
     return pd.Series(vals_u[codes], index=s.index, dtype=_STR), present, known
 
 
-_ENUM_HINT = {f: "/".join(codes) for f, codes in ENUMS.items()}
-
-
 def _check_enum(s, name, scale):
     vals, present, known = _lookup(s, value_aliases().get(name, {}))
     reasons = _reasons(len(s))
-    reasons[present & ~known] = f"{field_label(name)}未知（应为 {_ENUM_HINT[name].replace('/', '/')}）"
-    if name == "tax_credit":
-        reasons[present & ~known] = "纳税信用等级未知（应为 A/B/M/C/D）"
+    reasons[present & ~known] = f"{field_label(name)}未知（应为 {'/'.join(ENUMS[name])}）"
     return vals.mask(~known), reasons
 
 
@@ -207,23 +202,23 @@ def _check_bool(s, name, scale):
     return out.mask(~known | vals.isna().to_numpy()), reasons
 
 
-def _check_region(s, name, scale):
-    t = _text(s)
+def _in_table(t: pd.Series, valid: frozenset[str], reason: str) -> tuple[pd.Series, np.ndarray]:
+    """Codes that must appear in a reference table: unknown ones get ``reason``."""
     present = t.notna().to_numpy()
-    ok = t.isin(region_codes()).to_numpy(dtype=bool)
-    reasons = _reasons(len(s))
-    reasons[present & ~ok] = "行政区划代码未知（应为 GB/T 2260 六位代码）"
+    ok = t.isin(valid).to_numpy(dtype=bool)
+    reasons = _reasons(len(t))
+    reasons[present & ~ok] = reason
     return t.mask(~ok), reasons
+
+
+def _check_region(s, name, scale):
+    return _in_table(_text(s), region_codes(), "行政区划代码未知（应为 GB/T 2260 六位代码）")
 
 
 def _check_industry(s, name, scale):
     t = _text(s).str.upper()
     t = t.where(~t.str.fullmatch(r"[A-T]\d{4}").fillna(False), t.str.slice(1))  # C3562 → 3562
-    present = t.notna().to_numpy()
-    ok = t.isin(industry_classes()).to_numpy(dtype=bool)
-    reasons = _reasons(len(s))
-    reasons[present & ~ok] = "行业代码未知（应为 GB/T 4754-2017 四位小类代码）"
-    return t.mask(~ok), reasons
+    return _in_table(t, industry_classes(), "行业代码未知（应为 GB/T 4754-2017 四位小类代码）")
 
 
 def _check_uscc(s, name, scale):
