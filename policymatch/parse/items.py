@@ -336,7 +336,11 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     # level-aware qualifications listed for tiers ("国家级、省级企业技术中心…分别给予")
     cert_atoms = [c for c in terms if c.field.startswith("certs.")]
     other_terms = [c for c in terms if not c.field.startswith("certs.")]
-    placed = _enumeration_tiers(cond_own, n) if n > 1 and tier_group is None else None
+    placed = None
+    if n > 1 and tier_group is None and cert_atoms:
+        placed = _level_tiers(cond_own, n)  # "国家级、省级企业技术中心…分别": read each level on its own
+    if placed is None and n > 1 and tier_group is None:
+        placed = _enumeration_tiers(cond_own, n)
     if placed is not None:  # "对首次入选“瞪羚”“潜在独角兽”“独角兽”…分别给予": each name its own tier
         for k, c in placed:
             per_tier[k].append(c)
@@ -409,6 +413,21 @@ def _local_codes(c: Condition, ctx: Context) -> Condition:
 _LEVEL_LIST = re.compile(r"(?:国家|省|市|区|县)级?(?:\s*[、和及与]\s*(?:国家|省|市|区|县)级?)+")
 
 
+def _level_tiers(cond: str, n: int) -> list[tuple[int, Condition]] | None:
+    """Qualifications per tier when the span lists exactly n levels: each level read as if it stood alone."""
+    m = _LEVEL_LIST.search(cond)
+    if not m:
+        return None
+    levels = re.findall(r"(?:国家|省|市|区|县)级?", m.group())
+    if len(levels) != n:
+        return None
+    out = []
+    for k, lv in enumerate(levels):
+        alone = cond[:m.start()] + lv + cond[m.end():]
+        out.extend((k, c) for c in term_atoms(alone) if c.field.startswith("certs."))
+    return out
+
+
 def _enumeration_size(cond: str) -> int:
     """How many elements the condition span enumerates: qualifications in a list, or levels (国家、省、市)."""
     spans = [i for i, c in term_spans(cond) if c.field.startswith("certs.")]
@@ -426,7 +445,7 @@ def _heading_region(s: Sentence, ctx: Context) -> list[Condition]:
         if len(h) > 12:
             continue
         found = region_codes(h)
-        if len(found) == 1 and found[0][0] != ctx.region:
+        if len(found) == 1 and found[0][0] != ctx.region and len(h) - (found[0][2] - found[0][1]) <= 4:
             return [Condition("region", "within", found[0][0], h)]
     return []
 

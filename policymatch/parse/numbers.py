@@ -40,6 +40,9 @@ _MENTION = re.compile(
 _LATER_USD = re.compile(r"\s*(?:[(（][^)）]{0,6}[)）])?\s*(?:[-—~至到]\s*[\d.]+\s*[万亿千]?\s*(?:[(（][^)）]{0,6}[)）])?\s*)?(?:美元|港元|欧元)")
 
 
+_BARE = re.compile(r"(?<=[过超破])(?P<mag>亿|千万|百万)元?")
+
+
 @dataclass(frozen=True)
 class Mention:
     """One number in a sentence: kind is money | usd | percent | points | count, value normalised."""
@@ -113,7 +116,10 @@ def _scan(sentence: str) -> tuple[Mention, ...]:
         elif not is_cn:
             end = m.start() + len(raw)
             out.append(Mention("count", v, m.start(), end, raw))
-    return tuple(out)
+    for m in _BARE.finditer(sentence):  # "年产值过亿元": a magnitude with no digits is one of it
+        if not any(x.start <= m.start() < x.end for x in out):
+            out.append(Mention("money", _MAG[m.group("mag")], m.start(), m.end(), m.group()))
+    return tuple(sorted(out, key=lambda x: x.start))
 
 
 def _frac(v: float | int, base: int) -> float:
