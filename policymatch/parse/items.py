@@ -233,10 +233,8 @@ def _shared_caps(items: list[Item], sentences: list[Sentence], source: str) -> l
                      else s.number] = int(money[0].value)
     if not caps:
         return items
-    by_span = {(s.start, s.end): s.number for s in sentences}
     out = []
-    for it in items:
-        num = by_span.get(it.span or (-1, -1), ())
+    for it, num in _with_numbers(items, sentences):
         cap = next((v for p, v in caps.items() if num[:len(p)] == p), None)
         b = it.benefit
         if cap is not None and b.amount is None and b.cap is None and (b.rate is not None or b.unit_amount is not None):
@@ -471,15 +469,19 @@ def _benefit(t: BenefitTier, kind: str, text: str) -> Benefit:
                    unit=t.unit, max_amount=t.max_amount, text=text)
 
 
+def _with_numbers(items: list[Item], sentences: list[Sentence]) -> list[tuple[Item, tuple[str, ...]]]:
+    """Each item with the paragraph number of the sentence it came from."""
+    by_span = {(s.start, s.end): s.number for s in sentences}
+    return [(it, by_span.get(it.span or (-1, -1), ())) for it in items]
+
+
 def _no_stack_groups(items: list[Item], sentences: list[Sentence]) -> list[Item]:
     """"同一企业…就高不重复享受" in a paragraph puts that paragraph's items in one exclusive group."""
     paragraphs = {s.number for s in sentences if s.number and _NO_STACK.search(s.text)}
     if not paragraphs:
         return items
-    by_span = {(s.start, s.end): s.number for s in sentences}
     out = []
-    for it in items:
-        num = by_span.get(it.span or (-1, -1), ())
+    for it, num in _with_numbers(items, sentences):
         hit = next((p for p in paragraphs if num[:len(p)] == p), None)
         if hit is not None and it.exclusive_group is None:
             it = replace(it, exclusive_group="x" + ".".join(hit))
