@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from policymatch.parse import parse_text  # noqa: E402
-from policymatch.parse import benefits, conditions, items, numbers  # noqa: E402
+from policymatch.parse import benefits, classify, conditions, items, numbers  # noqa: E402
 from policymatch.parse.text import decode, normalise, segment  # noqa: E402
 
 TARGET_CHARS = 5000
@@ -36,7 +36,8 @@ def documents() -> list[bytes]:
 
 
 def clear_caches() -> None:
-    for f in (items.is_benefit_sentence, benefits.benefit_start, numbers._scan, conditions._term_atoms):
+    for f in (items.is_benefit_sentence, benefits.benefit_start, numbers._scan, conditions._term_atoms,
+              classify.kind_prediction):
         f.cache_clear()
 
 

@@ -17,13 +17,15 @@ import json
 import math
 import re
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from ._lexicon import LEXICON_DIR
 
-__all__ = ["item_probability", "model_info", "ngrams", "MODEL_PATH"]
+__all__ = ["item_probability", "kind_prediction", "model_info", "ngrams", "MODEL_PATH", "KIND_MODEL_PATH"]
 
 MODEL_PATH = LEXICON_DIR / "item_model.json"
+#: benefit kind (award, subsidy, loan …) from the item's words: multinomial logistic regression, same features
+KIND_MODEL_PATH = LEXICON_DIR / "kind_model.json"
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -75,3 +77,59 @@ def item_probability(sentence: str) -> float:
         dot += v * coef
     z = m["intercept"] + dot / (math.sqrt(sq) or 1.0)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+#: a kind model set in memory (cross-validation) takes the place of the shipped one
+_kind_override: dict | None = None
+
+
+def _kind_model() -> dict | None:
+    return _kind_override if _kind_override is not None else _kind_shipped()
+
+
+@cache
+def _kind_shipped() -> dict | None:
+    if not KIND_MODEL_PATH.exists():
+        return None
+    with open(KIND_MODEL_PATH, encoding="utf-8") as f:
+        m = json.load(f)
+    m["weights"] = {k: (float(v[0]), v[1:]) for k, v in m["weights"].items()}
+    return m
+
+
+def _kind_arrays(m: dict):
+    """(n-gram → row, idf vector, coefficient matrix, intercepts) as numpy arrays, built once per model."""
+    import numpy as np
+
+    if "_arrays" not in m:
+        grams = list(m["weights"])
+        m["_arrays"] = ({g: i for i, g in enumerate(grams)},
+                        np.array([m["weights"][g][0] for g in grams], dtype=np.float64),
+                        np.array([m["weights"][g][1] for g in grams], dtype=np.float64),
+                        np.array(m["intercept"], dtype=np.float64))
+    return m["_arrays"]
+
+
+@lru_cache(maxsize=4096)
+def kind_prediction(text: str) -> tuple[str, float] | None:
+    """(most likely benefit kind, its probability) under the shipped kind model; None without a model.
+
+    >>> kind, p = kind_prediction("对符合条件的小微企业提供融资担保增信")
+    >>> kind in {"loan", "subsidy", "award", "service", "other", "interest_subsidy", "tax_reduction", "rent_subsidy"}
+    True
+    """
+    m = _kind_model()
+    if m is None:
+        return None
+    import numpy as np
+
+    index, idf, coef, intercept = _kind_arrays(m)
+    counts = Counter(index[g] for g in ngrams(text[:600], m.get("n_max", 2)) if g in index)
+    z = intercept.copy()
+    if counts:
+        rows = np.fromiter(counts, dtype=np.int64)
+        v = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * idf[rows]
+        z += (v / (np.sqrt(v @ v) or 1.0)) @ coef[rows]
+    p = np.exp(z - z.max())
+    k = int(p.argmax())
+    return m["classes"][k], float(p[k] / p.sum())

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 from ..model.types import Benefit, Condition, Item
 from ._lexicon import words
 from .benefits import BenefitTier, benefit_kind, benefit_start, benefit_tiers
-from .classify import item_probability
+from .classify import item_probability, kind_prediction
 from .conditions import Definitions, exclusion_atoms, growth_atoms, other_atom, term_atoms, term_spans, thresholds
 from .numbers import scan
 from .text import Sentence
@@ -348,7 +348,7 @@ def _items_of(sub: str, s: Sentence, src_sent: str, ctx: Context, group_no: int,
     else:
         shared.extend(cert_atoms)
     shared = [_local_codes(c, ctx) for c in other_terms] + shared + _heading_region(s, ctx)
-    kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
+    kind = _kind(sub, part)
     auto = _auto_regex()
     apply_mode = "auto" if auto.search(sub) or any(auto.search(h) for h in s.headings) else "apply"
     group = None
@@ -446,6 +446,20 @@ def _heading_region(s: Sentence, ctx: Context) -> list[Condition]:
         if len(found) == 1 and found[0][0] != ctx.region and len(h) - (found[0][2] - found[0][1]) <= 4:
             return [Condition("region", "within", found[0][0], h)]
     return []
+
+
+#: the learnt kind replaces the word rule's broad answers (奖励/补助/other) when it is at least this sure
+KIND_MODEL_THRESHOLD = 0.7
+
+
+def _kind(sub: str, part: str) -> str:
+    """Benefit kind: the word table first; the learnt model settles the broad cases (award, subsidy, other)."""
+    kind = benefit_kind(part) if benefit_kind(part) != "other" else benefit_kind(sub)
+    if kind in ("award", "subsidy", "other"):
+        pred = kind_prediction(f"{part} {sub}")
+        if pred is not None and pred[1] >= KIND_MODEL_THRESHOLD:
+            return pred[0]
+    return kind
 
 
 def _dedupe(conds: list[Condition]) -> list[Condition]:

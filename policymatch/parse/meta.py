@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from .conditions import Definitions
@@ -142,10 +142,11 @@ def _region_regex() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(n) for n in sorted(region_names(), key=len, reverse=True)))
 
 
-def region_codes(text: str) -> list[tuple[str, int, int]]:
+@lru_cache(maxsize=4096)
+def region_codes(text: str) -> tuple[tuple[str, int, int], ...]:
     """(code, start, end) of every unambiguous region name in the text."""
     names = region_names()
-    return [(names[m.group()], m.start(), m.end()) for m in _region_regex().finditer(text)]
+    return tuple((names[m.group()], m.start(), m.end()) for m in _region_regex().finditer(text))
 
 
 _RANK = {"province": 0, "city": 1, "prefecture": 1, "county": 2, "zone": 2}
