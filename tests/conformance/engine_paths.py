@@ -29,7 +29,7 @@ def frame_of(firms: list[dict]) -> pd.DataFrame:
     """Firms → a frame in the profiles contract; boolean columns spelled as text stay text."""
     rows = [flat_firm(f) for f in firms]
     cols = sorted({k for r in rows for k in r})
-    raw = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols})
+    raw = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in cols}, index=range(len(rows)))
     for k, r in enumerate(rows):  # an absent key in one row but not another: make it a missing value
         for c in cols:
             if c not in r:
