@@ -30,6 +30,10 @@ def _arrow(s: pd.Series) -> pa.Array:
     return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
 
 
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
 def _np_bool(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(a.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -106,7 +110,7 @@ class Columns:
             if not self.has(field):
                 return None
             a = _arrow(self.df[field])
-            return a if pa.types.is_string(a.type) or pa.types.is_large_string(a.type) else a.cast(pa.string())
+            return a if _is_text(a.type) else a.cast(pa.string())
 
         return self._memo("str", field, build)  # type: ignore[return-value]
 
@@ -136,6 +140,56 @@ class Columns:
             a = _arrow(self.df[field])
             if pa.types.is_boolean(a.type):
                 return pc.if_else(a, pa.scalar("true"), pa.scalar(None, pa.string()))
-            return a if pa.types.is_string(a.type) else a.cast(pa.string())
+            return a if _is_text(a.type) else a.cast(pa.string())
+
+        return self._memo("cert", field, build)  # type: ignore[return-value]
+
+    def subset(self, rows: np.ndarray) -> Columns:
+        """The same columns restricted to ``rows`` (positions), converted from this chunk's cache."""
+        return _Subset(self, rows)
+
+
+class _Subset(Columns):
+    """Rows of a parent chunk (e.g. the firms inside a document's region): reads go through the parent."""
+
+    def __init__(self, parent: Columns, rows: np.ndarray) -> None:
+        self.parent, self.rows = parent, rows
+        self.df = parent.df
+        self.as_of = parent.as_of
+        self.n = len(rows)
+        self._cache = {}
+        self._take = pa.array(rows)
+
+    def has(self, field: str) -> bool:
+        return self.parent.has(field)
+
+    def number(self, field: str) -> np.ndarray:
+        return self._memo("num", field, lambda: self.parent.number(field)[self.rows])
+
+    def integers(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            v, k = self.parent.integers(field)
+            return v[self.rows], k[self.rows]
+
+        return self._memo("int", field, build)  # type: ignore[return-value]
+
+    def strings(self, field: str) -> pa.Array | None:
+        def build() -> pa.Array | None:
+            a = self.parent.strings(field)
+            return None if a is None else a.take(self._take)
+
+        return self._memo("str", field, build)  # type: ignore[return-value]
+
+    def flags(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            t, f = self.parent.flags(field)
+            return t[self.rows], f[self.rows]
+
+        return self._memo("flag", field, build)  # type: ignore[return-value]
+
+    def cert(self, field: str) -> pa.Array | None:
+        def build() -> pa.Array | None:
+            a = self.parent.cert(field)
+            return None if a is None else a.take(self._take)
 
         return self._memo("cert", field, build)  # type: ignore[return-value]

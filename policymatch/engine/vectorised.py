@@ -2,11 +2,14 @@
 
 Why columns: a registry of millions of firms is evaluated predicate by predicate over whole arrays
 (two boolean masks per predicate, Kleene AND/OR across an item's nodes), never firm by firm.
-Shared predicates are computed once per chunk, cheap selective ones first; when ineligible rows are
-not wanted, an item stops as soon as every firm is decided ineligible.
+Shared predicates are computed once per chunk; each item's nodes run cheap selective ones first.
+Rows already decided are skipped: when ineligible rows are not wanted, a document's items are
+evaluated only on the firms its region does not exclude (one subset per region, shared by all
+documents of that region), and an item stops as soon as every remaining firm is ineligible.
 
-Output (one row per kept firm × in-force item, grouped by item): ``uscc, policy_id, item_id,
-status, amount, granted, n_met, n_unmet, n_unknown, score, near_miss`` (+ ``auto``: 免申即享 applies).
+Output (one row per kept firm × in-force item, grouped by document region and item): ``uscc,
+policy_id, item_id, status, amount, granted, n_met, n_unmet, n_unknown, score, near_miss`` and
+``auto`` (免申即享: granted and ``apply_mode`` auto).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
+from ..fields import FIELDS
 from .benefit import amounts_for, rate_base_field
 from .columns import Columns
 from .compile import CompiledItem, CompiledRules
@@ -35,14 +39,17 @@ RESULT_COLUMNS = [
     "n_met", "n_unmet", "n_unknown", "score", "near_miss", "auto",
 ]  # fmt: skip
 _KEEP_CHOICES = (*STATUSES, "near_miss")
+#: evaluate a region's documents on a subset of rows when it holds less than this share of the chunk
+_SUBSET_BELOW = 0.8
 
 
 class _Chunk:
-    """Per-chunk state: converted columns and the predicate cache."""
+    """Per-chunk (or per-region subset) state: converted columns and the predicate cache."""
 
-    def __init__(self, compiled: CompiledRules, df: pd.DataFrame, as_of: str) -> None:
+    def __init__(self, compiled: CompiledRules, cols: Columns) -> None:
         self.compiled = compiled
-        self.cols = Columns(df, as_of)
+        self.cols = cols
+        self.n = cols.n
         self._preds: dict[int, Tri] = {}
 
     def pred(self, pid: int) -> Tri:
@@ -57,55 +64,52 @@ class _Chunk:
             t, f = t | t2, f & f2
         return t, f
 
+    def subset(self, rows: np.ndarray) -> _Chunk:
+        return _Chunk(self.compiled, self.cols.subset(rows))
+
 
 class _ItemResult:
-    __slots__ = ("entry", "status", "met", "unmet", "amount", "known", "granted", "near")
+    """An item over a chunk: true / false masks of the whole item, its amount, who gets it."""
 
-    def __init__(self, entry: CompiledItem, status, met, unmet, amount, known) -> None:  # noqa: ANN001
-        self.entry, self.status, self.met, self.unmet = entry, status, met, unmet
-        self.amount, self.known = amount, known
-        self.granted = None
-        self.near = None
+    __slots__ = ("entry", "t", "f", "amount", "known", "granted")
+
+    def __init__(self, entry: CompiledItem, t: np.ndarray, f: np.ndarray, amount, known) -> None:  # noqa: ANN001
+        self.entry, self.t, self.f, self.amount, self.known = entry, t, f, amount, known
+        self.granted: np.ndarray | None = None
+
+    def amounts_at(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(int64 amounts, known) at positions ``idx``."""
+        if isinstance(self.amount, np.ndarray):
+            return self.amount[idx], self.known[idx]
+        return np.full(len(idx), 0 if self.amount is None else self.amount, np.int64), np.full(len(idx), self.known)
 
 
 def _evaluate_item(ch: _Chunk, e: CompiledItem, stop_when_all_false: bool) -> _ItemResult:
-    n = ch.cols.n
-    t_all = np.ones(n, bool)
-    f_any = np.zeros(n, bool)
-    met = np.zeros(n, np.int16)
-    unmet = np.zeros(n, np.int16)
+    t_all = np.ones(ch.n, bool)
+    f_any = np.zeros(ch.n, bool)
     for k in e.eval_order:
         t, f = ch.node(e.nodes[k])
         t_all &= t
         f_any |= f
-        met += t
-        unmet += f
         if stop_when_all_false and f_any.all():
             break
-    status = np.where(t_all, 0, np.where(f_any, 2, 1)).astype(np.int8)
     b = e.item.benefit
     base = rate_base_field(b) if b.amount is None else None
     if base is not None:
         vals, known = ch.cols.integers(base)
         amount, known = amounts_for(b, vals, known)
     else:
-        const = b.amount if b.amount is not None else (b.cap if b.cap is not None else b.max_amount)
-        amount, known = const, const is not None
-    return _ItemResult(e, status, met, unmet, amount, known)
-
-
-def _full(r: _ItemResult, n: int) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(r.amount, np.ndarray):
-        return r.amount, r.known
-    return np.full(n, -1 if r.amount is None else r.amount, np.int64), np.full(n, bool(r.known))
+        amount = b.amount if b.amount is not None else (b.cap if b.cap is not None else b.max_amount)
+        known = amount is not None
+    return _ItemResult(e, t_all, f_any, amount, known)
 
 
 def _grant(results: list[_ItemResult], n: int) -> None:
-    """granted = eligible, and within an exclusive group only the best eligible item (benefit.group_key)."""
+    """granted = eligible, and within an exclusive group only the best eligible item (``benefit.group_key``)."""
     groups: dict[tuple[str, str], list[_ItemResult]] = {}
     for r in results:
         if r.entry.group is None:
-            r.granted = r.status == 0
+            r.granted = r.t
         else:
             groups.setdefault(r.entry.group, []).append(r)
     for members in groups.values():
@@ -113,23 +117,21 @@ def _grant(results: list[_ItemResult], n: int) -> None:
         best_a = np.full(n, -2, np.int64)
         best_m = np.full(n, -2, np.int64)
         for j, r in enumerate(members):  # document order: on a full tie the earlier item stays
-            a, known = _full(r, n)
-            a = np.where(known, a, -1)
+            a = np.where(r.known, r.amount, -1) if isinstance(r.amount, np.ndarray) else (-1 if r.amount is None else r.amount)
             m = -1 if r.entry.item.benefit.max_amount is None else r.entry.item.benefit.max_amount
-            better = (r.status == 0) & ((a > best_a) | ((a == best_a) & (m > best_m)))
-            best = np.where(better, j, best)
+            better = r.t & ((a > best_a) | ((a == best_a) & (m > best_m)))
+            best[better] = j
             best_a = np.where(better, a, best_a)
-            best_m = np.where(better, m, best_m)
+            best_m[better] = m
         for j, r in enumerate(members):
             r.granted = best == j
 
 
-def _near(ch: _Chunk, r: _ItemResult, within: float) -> np.ndarray:
-    """Rows where the item fails only on closable numeric conditions within ``within``."""
-    e = r.entry
-    blocked = np.zeros(ch.cols.n, bool)
+def _near(ch: _Chunk, r: _ItemResult, within: float) -> tuple[np.ndarray, list]:
+    """Rows where the item fails only on closable numeric conditions within ``within``, and the gaps."""
+    blocked = np.zeros(ch.n, bool)
     gaps = []
-    for node in e.nodes:
+    for node in r.entry.nodes:
         _, f = ch.node(node)
         p = ch.compiled.predicates[node[0]]
         if len(node) != 1 or not closable(p):
@@ -137,16 +139,13 @@ def _near(ch: _Chunk, r: _ItemResult, within: float) -> np.ndarray:
             continue
         x = ch.cols.number(p.field)
         g, rel = gap_arrays(p, x)
-        ok = f & (g >= 0) & (rel <= within)
-        if p.op == "crosses":  # already over the threshold last year: cannot "first reach" it any more
-            prev = ch.cols.number(f"{p.field}_prev")
-            with np.errstate(invalid="ignore"):
-                ok &= ~(prev >= p.value)
+        with np.errstate(invalid="ignore"):
+            ok = f & (g >= 0) & (rel <= within)
+            if p.op == "crosses":  # over the threshold last year already: cannot "first reach" it any more
+                ok &= ~(ch.cols.number(f"{p.field}_prev") >= p.value)
         blocked |= f & ~ok
         gaps.append((p, f, x, g, rel))
-    near = (r.status == 2) & ~blocked
-    r.near = (near, gaps)
-    return near
+    return r.f & ~blocked, gaps
 
 
 def _fmt_num(x: np.ndarray, integral: bool) -> pa.Array:
@@ -155,33 +154,23 @@ def _fmt_num(x: np.ndarray, integral: bool) -> pa.Array:
     return pa.array(np.round(x, 6)).cast(pa.string())
 
 
-def _near_json(r: _ItemResult, idx: np.ndarray, n: int) -> pa.Array:
-    """JSON text per kept near-miss row: {"then", "amount", "gaps": [...]} with gaps by relative shortfall."""
-    from ..fields import FIELDS
-
-    near, gaps = r.near
+def _near_json(r: _ItemResult, gaps: list, idx: np.ndarray, met: np.ndarray, unmet: np.ndarray) -> pa.Array:
+    """JSON text per near-miss row: {"then", "amount", "gaps": [...]} with gaps by relative shortfall."""
     m = len(idx)
     pieces, rels = [], []
     for p, f, x, g, rel in gaps:
         fail = f[idx]
         integral = FIELDS[p.field].kind in ("money", "int")
-        thr = p.value if p.op != "between" else None
-        thr_arr = (
-            pa.array(np.full(m, str(thr) if thr is not None else ""), pa.string())
-            if p.op != "between"
-            else _fmt_num(np.where(x[idx] < (p.value[0] if p.value[0] is not None else -np.inf), p.value[0] or 0, p.value[1] or 0), integral)
-        )
+        xi = x[idx]
+        if p.op == "between":
+            lo, hi = p.value
+            low = np.zeros(m, bool) if lo is None else xi < lo
+            thr = _fmt_num(np.where(low, 0 if lo is None else lo, 0 if hi is None else hi), integral)
+        else:
+            thr = pa.array(np.full(m, str(p.value)), pa.string())
         piece = pc.binary_join_element_wise(
-            f'{{"field":"{p.field}","op":"{p.op}","threshold":',
-            thr_arr,
-            ',"value":',
-            _fmt_num(x[idx], integral),
-            ',"gap":',
-            _fmt_num(g[idx], integral),
-            ',"relative":',
-            _fmt_num(rel[idx], False),
-            "}",
-            "",
+            f'{{"field":"{p.field}","op":"{p.op}","threshold":', thr, ',"value":', _fmt_num(xi, integral),
+            ',"gap":', _fmt_num(g[idx], integral), ',"relative":', _fmt_num(rel[idx], False), "}", "",
         )
         pieces.append(pc.if_else(pa.array(fail), piece, pa.scalar(None, pa.string())))
         rels.append(np.where(fail, rel[idx], np.inf))
@@ -191,9 +180,10 @@ def _near_json(r: _ItemResult, idx: np.ndarray, n: int) -> pa.Array:
         joined = pc.binary_join_element_wise(*ranked, ",", null_handling="skip")
     else:
         joined = pa.array(np.full(m, ""), pa.string())
-    then = np.where(r.met[idx] + r.unmet[idx] == r.entry.n_nodes, "eligible", "unknown")
-    a, known = _full(r, n)
-    amount = pc.if_else(pa.array(known[idx]), pa.array(a[idx]).cast(pa.string()), "null")
+    # once the gaps are closed the failing nodes are met: eligible unless some node is unknown
+    then = np.where(met + unmet == r.entry.n_nodes, "eligible", "unknown")
+    a, known = r.amounts_at(idx)
+    amount = pc.if_else(pa.array(known), pa.array(a).cast(pa.string()), "null")
     return pc.binary_join_element_wise('{"then":"', pa.array(then), '","amount":', amount, ',"gaps":[', joined, "]}", "")
 
 
@@ -205,43 +195,69 @@ def _check_keep(keep: Iterable[str]) -> frozenset[str]:
     return keep
 
 
+class _Collector:
+    """Kept rows of every item, concatenated once at the end into the result frame."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list] = {k: [] for k in (
+            "idx", "which", "status", "amount", "known", "granted", "met", "unmet", "unknown", "score", "near", "auto")}  # fmt: skip
+
+    def add(self, **cols) -> None:  # noqa: ANN003
+        for k, v in cols.items():
+            self.parts[k].append(v)
+
+    def frame(self, uscc: pd.Series, entries: list[CompiledItem]) -> pd.DataFrame:
+        if not self.parts["idx"]:
+            return empty_result()
+        c = {k: np.concatenate(v) for k, v in self.parts.items() if k != "near"}
+        near = pa.concat_arrays(self.parts["near"])
+        policy_ids = sorted({e.policy_id for e in entries})
+        item_ids = sorted({e.item_id for e in entries})
+        pcode = {p: k for k, p in enumerate(policy_ids)}
+        icode = {p: k for k, p in enumerate(item_ids)}
+        e_p = np.array([pcode[e.policy_id] for e in entries], np.int32)
+        e_i = np.array([icode[e.item_id] for e in entries], np.int32)
+        return pd.DataFrame({
+            "uscc": pd.Series(pa.array(uscc.array).take(pa.array(c["idx"])), dtype="string[pyarrow]"),
+            "policy_id": pd.Categorical.from_codes(e_p[c["which"]], categories=policy_ids),
+            "item_id": pd.Categorical.from_codes(e_i[c["which"]], categories=item_ids),
+            "status": pd.Categorical.from_codes(c["status"], categories=list(STATUSES)),
+            "amount": pd.arrays.IntegerArray(c["amount"], ~c["known"]),
+            "granted": c["granted"],
+            "n_met": c["met"],
+            "n_unmet": c["unmet"],
+            "n_unknown": c["unknown"],
+            "score": c["score"],
+            "near_miss": pd.Series(near, dtype="string[pyarrow]"),
+            "auto": c["auto"],
+        })
+
+
 def empty_result() -> pd.DataFrame:
     """A zero-row result with the result columns and dtypes."""
-    return _frame(np.array([], np.int64), pd.Series([], dtype="string[pyarrow]"), [], {})
+    return pd.DataFrame({
+        "uscc": pd.Series([], dtype="string[pyarrow]"),
+        "policy_id": pd.Categorical([]),
+        "item_id": pd.Categorical([]),
+        "status": pd.Categorical([], categories=list(STATUSES)),
+        "amount": pd.Series([], dtype="Int64"),
+        "granted": np.array([], bool),
+        "n_met": np.array([], np.int16),
+        "n_unmet": np.array([], np.int16),
+        "n_unknown": np.array([], np.int16),
+        "score": np.array([], np.float64),
+        "near_miss": pd.Series([], dtype="string[pyarrow]"),
+        "auto": np.array([], bool),
+    })
 
 
-def _frame(idx_all: np.ndarray, uscc: pd.Series, entries: list[CompiledItem], extra: dict) -> pd.DataFrame:
-    policy_ids = sorted({e.policy_id for e in entries})
-    item_ids = sorted({e.item_id for e in entries})
-    pcode = {p: k for k, p in enumerate(policy_ids)}
-    icode = {p: k for k, p in enumerate(item_ids)}
-    which = extra.get("which", np.array([], np.int32))
-    e_p = np.array([pcode[e.policy_id] for e in entries], np.int32)
-    e_i = np.array([icode[e.item_id] for e in entries], np.int32)
-    amount = extra.get("amount", np.array([], np.int64))
-    known = extra.get("known", np.array([], bool))
-    near = extra.get("near")
-    out = pd.DataFrame(
-        {
-            "uscc": uscc.take(idx_all).reset_index(drop=True).astype("string[pyarrow]")
-            if len(idx_all)
-            else pd.Series([], dtype="string[pyarrow]"),
-            "policy_id": pd.Categorical.from_codes(e_p[which] if len(which) else [], categories=policy_ids),
-            "item_id": pd.Categorical.from_codes(e_i[which] if len(which) else [], categories=item_ids),
-            "status": pd.Categorical.from_codes(extra.get("status", np.array([], np.int8)), categories=list(STATUSES)),
-            "amount": pd.arrays.IntegerArray(amount, ~known),
-            "granted": extra.get("granted", np.array([], bool)),
-            "n_met": extra.get("met", np.array([], np.int16)),
-            "n_unmet": extra.get("unmet", np.array([], np.int16)),
-            "n_unknown": extra.get("unknown", np.array([], np.int16)),
-            "score": extra.get("score", np.array([], np.float64)),
-            "near_miss": pd.Series(near if near is not None else pa.array([], pa.string()), dtype="string[pyarrow]")
-            if near is not None and len(near)
-            else pd.Series(pd.NA, index=range(len(idx_all)), dtype="string[pyarrow]"),
-            "auto": extra.get("auto", np.array([], bool)),
-        }
-    )
-    return out
+def _plan(entries: list[CompiledItem], by_region: bool) -> list[tuple[str | None, list[list[CompiledItem]]]]:
+    """Documents grouped by region (when subsetting), each as its list of in-force items."""
+    plan: dict[str | None, dict[str, list[CompiledItem]]] = {}
+    for e in entries:
+        key = e.doc.region if by_region else None
+        plan.setdefault(key, {}).setdefault(e.policy_id, []).append(e)
+    return [(region, list(docs.values())) for region, docs in plan.items()]
 
 
 def evaluate(
@@ -256,9 +272,9 @@ def evaluate(
     """Evaluate every firm of ``firms`` (profiles contract) against every item in force on ``as_of``.
 
     ``keep`` selects the statuses returned; ``"near_miss"`` in ``keep`` adds the ineligible rows that
-    are near misses even when ``"ineligible"`` is not kept. ``near_miss`` (JSON text) is filled on
-    near-miss rows when ``near_misses`` is true. ``amount`` is the item's benefit for the firm
-    (Int64 yuan, NA when not computable), ``granted`` is true for the item the firm actually gets
+    are near misses even when ``"ineligible"`` is not kept. ``near_miss`` (JSON text, see README) is
+    filled on near-miss rows when ``near_misses`` is true. ``amount`` is the item's benefit for the
+    firm (Int64 yuan, NA when not computable), ``granted`` is true for the item the firm actually gets
     (eligible, and best of its exclusive group), ``auto`` for 免申即享 (granted and ``apply_mode`` auto).
     ``score`` = n_met / (n_met + n_unmet + n_unknown) × 100; the document's region counts as a condition.
     """
@@ -270,54 +286,74 @@ def evaluate(
     n = len(firms)
     if n == 0 or not entries:
         return empty_result()
-    ch = _Chunk(compiled, firms, as_of)
+    whole = _Chunk(compiled, Columns(firms, as_of))
     want_inel = "ineligible" in keep_set
     want_near = near_misses or "near_miss" in keep_set
     keep_codes = np.array([s in keep_set for s in STATUSES])
-    collected: dict[str, list] = {k: [] for k in ("idx", "which", "status", "amount", "known", "granted",
-                                                  "met", "unmet", "unknown", "score", "near", "auto")}  # fmt: skip
     pos = {e.index: k for k, e in enumerate(entries)}
-    by_doc: dict[str, list[CompiledItem]] = {}
-    for e in entries:
-        by_doc.setdefault(e.policy_id, []).append(e)
-    for doc_entries in by_doc.values():
-        results = [_evaluate_item(ch, e, stop_when_all_false=not (want_inel or want_near)) for e in doc_entries]
-        _grant(results, n)
-        for r in results:
-            e = r.entry
-            mask = keep_codes[r.status]
-            near = _near(ch, r, near_miss_within) if want_near and (r.status == 2).any() else None
-            if near is not None and "near_miss" in keep_set:
-                mask = mask | near
-            idx = np.flatnonzero(mask)
-            if not len(idx):
+    out = _Collector()
+    for region, docs in _plan(entries, by_region=not want_inel):
+        ch, rows = whole, None
+        if region is not None:  # the first node of every item of these documents is the region test
+            _, outside = whole.pred(docs[0][0].nodes[0][0])
+            inside = np.flatnonzero(~outside)
+            if not len(inside):
                 continue
-            a, known = _full(r, n)
-            met, unmet = r.met[idx], r.unmet[idx]
-            collected["idx"].append(idx)
-            collected["which"].append(np.full(len(idx), pos[e.index], np.int32))
-            collected["status"].append(r.status[idx])
-            collected["amount"].append(np.where(known[idx], a[idx], 0))
-            collected["known"].append(known[idx])
-            granted = r.granted[idx]
-            collected["granted"].append(granted)
-            collected["met"].append(met)
-            collected["unmet"].append(unmet)
-            collected["unknown"].append((e.n_nodes - met - unmet).astype(np.int16))
-            collected["score"].append(met * 100.0 / e.n_nodes if e.n_nodes else np.full(len(idx), 100.0))
-            collected["auto"].append(granted & (e.item.apply_mode == "auto"))
-            if near is not None and near_misses and near[idx].any():
-                sel = near[idx]
-                js = _near_json(r, idx[sel], n)
-                col = pa.array(np.full(len(idx), None, object), pa.string())
-                col = pc.replace_with_mask(col, pa.array(sel), js)
-                collected["near"].append(col)
-            else:
-                collected["near"].append(pa.nulls(len(idx), pa.string()))
-    if not collected["idx"]:
-        return empty_result()
-    cat = {k: np.concatenate(v) for k, v in collected.items() if k != "near"}
-    near_all = pa.concat_arrays(collected["near"])
-    cat["near"] = near_all
-    return _frame(cat["idx"], firms["uscc"], entries, cat)
+            if len(inside) < _SUBSET_BELOW * n:
+                ch, rows = whole.subset(inside), inside
+        for doc_entries in docs:
+            results = [_evaluate_item(ch, e, stop_when_all_false=not (want_inel or want_near)) for e in doc_entries]
+            _grant(results, ch.n)
+            for r in results:
+                _emit(ch, r, rows, keep_codes, keep_set, want_near, near_misses, near_miss_within, pos, out)
+    return out.frame(firms["uscc"], entries)
 
+
+def _emit(ch, r, rows, keep_codes, keep_set, want_near, near_misses, within, pos, out) -> None:  # noqa: ANN001
+    """Collect the kept rows of one item (positions mapped back to the whole chunk)."""
+    e = r.entry
+    mask = np.zeros(ch.n, bool)
+    if keep_codes[0]:
+        mask |= r.t
+    if keep_codes[1]:
+        mask |= ~r.t & ~r.f
+    if keep_codes[2]:
+        mask |= r.f
+    near = gaps = None
+    if want_near and r.f.any():
+        near, gaps = _near(ch, r, within)
+        if "near_miss" in keep_set:
+            mask |= near
+    idx = np.flatnonzero(mask)
+    if not len(idx):
+        return
+    met = np.zeros(len(idx), np.int16)
+    unmet = np.zeros(len(idx), np.int16)
+    for node in e.nodes:
+        t, f = ch.node(node)
+        met += t[idx]
+        unmet += f[idx]
+    t_i, f_i = r.t[idx], r.f[idx]
+    status = np.where(t_i, 0, np.where(f_i, 2, 1)).astype(np.int8)
+    amount, known = r.amounts_at(idx)
+    granted = r.granted[idx]
+    near_col = pa.nulls(len(idx), pa.string())
+    if near is not None and near_misses:
+        sel = near[idx]
+        if sel.any():
+            js = _near_json(r, gaps, idx[sel], met[sel], unmet[sel])
+            near_col = pc.replace_with_mask(near_col, pa.array(sel), js)
+    out.add(
+        idx=idx if rows is None else rows[idx],
+        which=np.full(len(idx), pos[e.index], np.int32),
+        status=status,
+        amount=np.where(known, amount, 0),
+        known=known,
+        granted=granted,
+        met=met,
+        unmet=unmet,
+        unknown=(e.n_nodes - met - unmet).astype(np.int16),
+        score=met * 100.0 / e.n_nodes if e.n_nodes else np.full(len(idx), 100.0),
+        near=near_col,
+        auto=granted & (e.item.apply_mode == "auto"),
+    )
