@@ -218,7 +218,7 @@ class _Collector:
         e_p = np.array([pcode[e.policy_id] for e in entries], np.int32)
         e_i = np.array([icode[e.item_id] for e in entries], np.int32)
         return pd.DataFrame({
-            "uscc": pd.Series(pa.array(uscc.array).take(pa.array(c["idx"])), dtype="string[pyarrow]"),
+            "uscc": pd.arrays.ArrowExtensionArray(_text(uscc).take(pa.array(c["idx"]))),
             "policy_id": pd.Categorical.from_codes(e_p[c["which"]], categories=policy_ids),
             "item_id": pd.Categorical.from_codes(e_i[c["which"]], categories=item_ids),
             "status": pd.Categorical.from_codes(c["status"], categories=list(STATUSES)),
@@ -228,15 +228,20 @@ class _Collector:
             "n_unmet": c["unmet"],
             "n_unknown": c["unknown"],
             "score": c["score"],
-            "near_miss": pd.Series(near, dtype="string[pyarrow]"),
+            "near_miss": pd.arrays.ArrowExtensionArray(near),
             "auto": c["auto"],
-        })
+        }, copy=False)  # the arrays are ours: no copy, no consolidation into blocks
+
+
+def _text(s: pd.Series) -> pa.Array:
+    a = pa.array(s.array if isinstance(s.dtype, pd.ArrowDtype | pd.StringDtype) else s.astype("string[pyarrow]").array)
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
 
 
 def empty_result() -> pd.DataFrame:
     """A zero-row result with the result columns and dtypes."""
     return pd.DataFrame({
-        "uscc": pd.Series([], dtype="string[pyarrow]"),
+        "uscc": pd.arrays.ArrowExtensionArray(pa.array([], pa.string())),
         "policy_id": pd.Categorical([]),
         "item_id": pd.Categorical([]),
         "status": pd.Categorical([], categories=list(STATUSES)),
@@ -246,7 +251,7 @@ def empty_result() -> pd.DataFrame:
         "n_unmet": np.array([], np.int16),
         "n_unknown": np.array([], np.int16),
         "score": np.array([], np.float64),
-        "near_miss": pd.Series([], dtype="string[pyarrow]"),
+        "near_miss": pd.arrays.ArrowExtensionArray(pa.array([], pa.string())),
         "auto": np.array([], bool),
     })
 
