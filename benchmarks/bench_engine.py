@@ -67,8 +67,13 @@ def generate_firms(n: int, seed: int) -> pd.DataFrame:
 
     revenue = money(5e6)
     prev = (revenue.astype("Float64") * rng.uniform(0.6, 1.3, n)).round().astype("Int64")
+    from policymatch.registry.uscc import check_chars
+
+    digits = np.array([[int(c) for c in f"91140{k:012d}"] for k in range(seed * 10**6, seed * 10**6 + n)], np.int64)
+    check = check_chars(digits).astype(str)
+    uscc = ["".join(map(str, row)) + c for row, c in zip(digits.tolist(), check, strict=True)]
     df = pd.DataFrame({
-        "uscc": pd.Series([f"9114{k:014d}" for k in range(n)], dtype="string"),
+        "uscc": pd.Series(uscc, dtype="string"),
         "region": rng.choice(counties, n),
         "industry": rng.choice(classes, n),
         "established": pd.to_datetime(rng.integers(7000, 20000, n), unit="D").strftime("%Y-%m-%d"),

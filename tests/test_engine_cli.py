@@ -45,7 +45,7 @@ def _setup(tmp_path):
 
 def test_match_json_is_ranked_and_explained(tmp_path):
     firm, rules = _setup(tmp_path)
-    r = run_cli("match", "--firm", str(firm), "--rules", str(rules), "--as-of", "2024-06-30", "--format", "json")
+    r = run_cli("match", "--firm", str(firm), "--rules", str(rules), "--as-of", "2024-06-30", "--format", "json", "--all")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert [(i["item_id"], i["status"]) for i in out["items"]] == [("2", "eligible"), ("3", "ineligible"), ("1", "ineligible")]

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         as_of: str | None = typer.Option(None, "--as-of", help="评估日期 YYYY-MM-DD，默认今天。"),
         fmt: str = typer.Option("table", "--format", help="输出格式：table（表格）或 json。"),
         limit: int = typer.Option(20, "--limit", help="表格中最多列出的事项数。"),
-        show_all: bool = typer.Option(False, "--all", help="表格中也列出不符合的事项。"),
+        show_all: bool = typer.Option(False, "--all", help="也列出不符合的事项（表格与 JSON）。"),
         details: int = typer.Option(3, "--details", help="逐条列出条件核对的事项数（表格格式）。"),
     ) -> None:
         """单个企业的政策匹配：每个事项的状态、金额、逐条理由、差一点的条件和待补充的信息。"""
@@ -86,6 +86,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--format 应为 table 或 json；实际为 {fmt!r}")
         result = match_from_files(firm, rules, db, as_of)
         if fmt == "json":
-            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+            statuses = ("eligible", "unknown", "ineligible") if show_all else ("eligible", "unknown")
+            print(json.dumps(result.to_dict(statuses), ensure_ascii=False, indent=1))
         else:
             _render(result, limit, show_all, details)

@@ -20,23 +20,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..explain import describe_benefit, describe_condition, format_threshold, format_value, gap_text
+from ..explain import format_value, gap_text
 from ..fields import DERIVED_INPUTS, field_label
 from ..model import AnyGroup, Condition
 from .benefit import amount_for, group_key
 from .compile import CompiledItem, CompiledRules, Predicate
-from .nearmiss import NEAR_MISS_WITHIN, closable, gap
-from .result import ConditionCheck, FirmResult, Gap, ItemMatch, NearMiss
+from .itemtable import item_table
+from .nearmiss import NEAR_MISS_WITHIN, gap
+from .result import FirmResult, Gap, ItemMatch, NearMiss
 from .scalar import FirmValues, evaluate_scalar
 from .values import flat_firm, is_missing
 
 __all__ = ["match_firm", "firm_row"]
-
-_RESULT = {True: "met", False: "unmet", None: "unknown"}
-_STATUS_RANK = {"eligible": 0, "unknown": 1, "ineligible": 2}
 
 
 def firm_row(firm: Any) -> dict[str, Any]:
@@ -62,22 +61,24 @@ def firm_row(firm: Any) -> dict[str, Any]:
     return row
 
 
-def _static(compiled: CompiledRules, e: CompiledItem) -> tuple:
-    """Per item, the wording that does not depend on the firm (computed once per compiled set)."""
-    cache = compiled.__dict__.setdefault("_static", {})
-    if e.index not in cache:
-        nodes = []
-        for c in e.node_conds:
-            if isinstance(c, AnyGroup):
-                nodes.append(("any", "或条件", "any", describe_condition(c), "", c.text or "；".join(a.text for a in c.any if a.text)))
-            else:
-                nodes.append((c.field, field_label(c.field), c.op, describe_condition(c), format_threshold(c), c.text))
-        b = e.item.benefit
-        cache[e.index] = (tuple(nodes), describe_benefit(b))
-    return cache[e.index]
+class _Explainer:
+    """Formats the firm's values for explanations, once per condition (shared by all its items)."""
+
+    __slots__ = ("fv", "memo")
+
+    def __init__(self, fv: FirmValues) -> None:
+        self.fv = fv
+        self.memo: dict = {}
+
+    def value_text(self, c: Condition | AnyGroup) -> str:
+        key = id(c)
+        text = self.memo.get(key)
+        if text is None:
+            text = self.memo[key] = _value_text_new(self.fv, c, self.memo)
+        return text
 
 
-def _value_text(fv: FirmValues, c: Condition | AnyGroup, memo: dict[str, str]) -> str:
+def _value_text_new(fv: FirmValues, c: Condition | AnyGroup, memo: dict) -> str:
     atoms = c.any if isinstance(c, AnyGroup) else (c,)
     out = []
     for a in atoms:
@@ -113,93 +114,104 @@ def match_firm(compiled: CompiledRules, firm: Any, as_of: str | None = None, *, 
     as_of = as_of or dt.date.today().isoformat()
     row = firm_row(firm)
     fv = FirmValues(row, as_of)
+    table = item_table(compiled, as_of)
     preds = compiled.predicates
-    cache: dict[int, bool | None] = {}
-
-    def pred(pid: int) -> bool | None:
-        if pid not in cache:
-            cache[pid] = evaluate_scalar(fv, preds[pid])
-        return cache[pid]
-
-    entries = compiled.in_force_cached(as_of)
-    evaluated = []
-    for e in entries:
-        results = []
-        for node in e.nodes:
-            if len(node) == 1:
-                results.append(pred(node[0]))
-            else:
-                vals = [pred(p) for p in node]
-                results.append(True if True in vals else (False if all(v is False for v in vals) else None))
-        status = "ineligible" if False in results else ("unknown" if None in results else "eligible")
-        evaluated.append((e, results, status, amount_for(e.item.benefit, row)))
-    # exclusive groups: the best eligible item per (document, group)
+    # every predicate once: False 0 / unknown 1 / True 2, then the two pads (False, True)
+    codes = np.fromiter((_CODE[evaluate_scalar(fv, p)] for p in preds), np.int8, len(preds))
+    codes = np.concatenate([codes, _PADS])
+    nodes = codes[table.atoms].max(axis=2)  # Kleene OR = max
+    item = nodes.min(axis=1)  # Kleene AND = min
+    n_met = (nodes == 2).sum(axis=1) - table.n_pad
+    n_unmet = (nodes == 0).sum(axis=1)
+    amounts = table.amount.copy()
+    known = table.amount_known.copy()
+    for i in table.rate_items:
+        a = amount_for(table.entries[i].item.benefit, row)
+        amounts[i], known[i] = (-1, False) if a is None else (a, True)
+    # exclusive groups: the best eligible item per (document, group), in document order
+    granted = item == 2
     best: dict[tuple[str, str], tuple[tuple[int, int], int]] = {}
-    for k, (e, _, status, amount) in enumerate(evaluated):
-        if e.group is not None and status == "eligible":
-            key = group_key(amount, e.item.benefit.max_amount)
+    for i in np.flatnonzero(granted):
+        e = table.entries[i]
+        if e.group is not None:
+            key = group_key(int(amounts[i]) if known[i] else None, e.item.benefit.max_amount)
             if e.group not in best or key > best[e.group][0]:
-                best[e.group] = (key, k)
+                best[e.group] = (key, int(i))
+    for g, (_, winner) in best.items():
+        for i in np.flatnonzero(granted):
+            if table.entries[i].group == g and i != winner:
+                granted[i] = False
+    # near misses: ineligible, and every false node closable
+    candidates = np.flatnonzero((item == 0) & ~((nodes == 0) & ~table.closable).any(axis=1))
     sims = compiled.relevance.similarity(row.get("business_scope")) if row.get("business_scope") else None
-    memo: dict[str, str] = {}
-    items = []
-    for k, (e, results, status, amount) in enumerate(evaluated):
-        granted = status == "eligible" and (e.group is None or best[e.group][1] == k)
-        static_nodes, benefit_words = _static(compiled, e)
-        checks = []
-        needed: dict[str, str] = {}
-        manual = []
-        for (fld, label, op, words, thr, ptext), c, r, node in zip(static_nodes, e.node_conds, results, e.nodes, strict=True):
-            checks.append(ConditionCheck(fld, label, op, words, thr, _value_text(fv, c, memo), _RESULT[r], ptext))
-            if r is None:
-                atoms = c.any if isinstance(c, AnyGroup) else (c,)
-                for a, pid in zip(atoms, node, strict=True):
-                    if preds[pid].field == "other":
-                        manual.append(a.text or "需人工核实的条件")
-                    elif pred(pid) is None:
-                        needed.update(_needed(fv, a, preds[pid]))
-        near = _near_miss(compiled, e, results, status, amount, fv, best, evaluated, near_miss_within)
-        items.append(
-            ItemMatch(
-                policy_id=e.policy_id,
-                item_id=e.item_id,
-                policy_title=e.doc.title,
-                item_name=e.item.name,
-                status=status,
-                amount=amount,
-                granted=granted,
-                auto=granted and e.item.apply_mode == "auto",
-                apply_mode=e.item.apply_mode,
-                benefit_kind=e.item.benefit.kind,
-                benefit=benefit_words,
-                benefit_text=e.item.benefit.text,
-                max_amount=e.item.benefit.max_amount,
-                exclusive_group=e.item.exclusive_group,
-                n_met=sum(r is True for r in results),
-                n_unmet=sum(r is False for r in results),
-                n_unknown=sum(r is None for r in results),
-                conditions=tuple(checks),
-                needed=tuple({"field": f, "label": lab} for f, lab in needed.items()),
-                manual_checks=tuple(manual),
-                near_miss=near,
-                similarity=0.0 if sims is None else float(sims[e.index]),
-            )
+    if sims is not None:  # the model covers every compiled item; keep those in force
+        sims = sims[table.index]
+    score = np.where(table.n_nodes > 0, n_met * 100.0 / np.maximum(table.n_nodes, 1), 100.0)
+    order = np.lexsort((
+        -(sims if sims is not None else np.zeros(len(item))),
+        -score,
+        -np.where(known, amounts, -1),
+        _RANK[item],
+    ))
+    near_of = {int(i): _near_miss(compiled, table, int(i), nodes[i], fv, amounts, known, best, near_miss_within)
+               for i in candidates}
+    explainer = _Explainer(fv)
+    order_list = order.tolist()
+
+    def make(rank: int) -> ItemMatch:
+        i = order_list[rank]
+        e = table.entries[i]
+        status = _STATUS[item[i]]
+        needed, manual = _unknowns(fv, e, nodes[i], preds) if status == "unknown" else ((), ())
+        g = bool(granted[i])
+        return ItemMatch(
+            table.infos[i], status, int(amounts[i]) if known[i] else None, g, g and e.item.apply_mode == "auto",
+            int(n_met[i]), int(n_unmet[i]), int(table.n_nodes[i] - n_met[i] - n_unmet[i]), needed, manual,
+            near_of.get(i), 0.0 if sims is None else float(sims[i]), nodes[i], explainer,
         )
-    items.sort(key=lambda i: (_STATUS_RANK[i.status], -(i.amount if i.amount is not None else -1), -i.score, -i.similarity))
-    return FirmResult(uscc=row.get("uscc"), name=row.get("name"), as_of=as_of, rules_hash=compiled.rules_hash, items=tuple(items))
+
+    rank_of = {i: r for r, i in enumerate(order_list)}
+    auto = granted & table.auto
+    return FirmResult(
+        row.get("uscc"), row.get("name"), as_of, compiled.rules_hash,
+        statuses=[_STATUS[c] for c in item[order].tolist()],
+        make=make,
+        near_ranks=sorted(rank_of[i] for i, nm in near_of.items() if nm is not None),
+        totals={"granted_amount": int(amounts[granted & known].sum()), "auto": int(auto.sum())},
+    )
 
 
-def _near_miss(compiled, e, results, status, amount, fv, best, evaluated, within) -> NearMiss | None:  # noqa: ANN001
+_CODE = {False: 0, None: 1, True: 2}
+_TRI = (False, None, True)
+_PADS = np.array([0, 2], np.int8)
+_STATUS = ("ineligible", "unknown", "eligible")
+#: ranking position of a status code (eligible first)
+_RANK = np.array([2, 1, 0])
+
+
+def _unknowns(fv: FirmValues, e: CompiledItem, codes: np.ndarray, preds: list[Predicate]) -> tuple[tuple, tuple]:
+    """(fields to supply, manual checks) of an unknown item."""
+    needed: dict[str, str] = {}
+    manual = []
+    for c, r, node in zip(e.node_conds, codes.tolist(), e.nodes):
+        if r != 1:
+            continue
+        for a, pid in zip(c.any if isinstance(c, AnyGroup) else (c,), node, strict=True):
+            if preds[pid].field == "other":
+                manual.append(a.text or "需人工核实的条件")
+            elif evaluate_scalar(fv, preds[pid]) is None:
+                needed.update(_needed(fv, a, preds[pid]))
+    return tuple({"field": f, "label": lab} for f, lab in needed.items()), tuple(manual)
+
+
+def _near_miss(compiled, table, i, node_codes, fv, amounts, known, best, within) -> NearMiss | None:  # noqa: ANN001
     """Same definition as the vectorised path: every false node a closable numeric atom within ``within``."""
-    if status != "ineligible":
-        return None
+    e = table.entries[i]
     gaps = []
-    for node, r in zip(e.nodes, results, strict=True):
-        if r is not False:
+    for node, code in zip(e.nodes, node_codes[: len(e.nodes)].tolist(), strict=True):
+        if code != 0:
             continue
         p = compiled.predicates[node[0]]
-        if len(node) != 1 or not closable(p):
-            return None
         x = fv.number(p.field)
         g, rel = gap(p, x)
         if not (g >= 0 and rel <= within):
@@ -210,10 +222,12 @@ def _near_miss(compiled, e, results, status, amount, fv, best, evaluated, within
                 return None
         gaps.append((p, x, g, rel))
     gaps.sort(key=lambda t: t[3])
-    then = "unknown" if None in results else "eligible"
+    then = "unknown" if 1 in node_codes[: len(e.nodes)].tolist() else "eligible"
+    amount = int(amounts[i]) if known[i] else None
     current = None
     if e.group is not None and e.group in best:
-        current = evaluated[best[e.group][1]][3]
+        w = best[e.group][1]
+        current = int(amounts[w]) if known[w] else None
     gain = amount if current is None or amount is None else amount - current
     more = current is not None
     out = []
