@@ -7,7 +7,7 @@ Rows already decided are skipped: when ineligible rows are not wanted, a documen
 evaluated only on the firms its region does not exclude (one subset per region, shared by all
 documents of that region), and an item stops as soon as every remaining firm is ineligible.
 
-Output (one row per kept firm × in-force item, grouped by document region and item): ``uscc,
+Output (one row per kept firm × in-force item; items in compiled order, firms in frame order): ``uscc,
 policy_id, item_id, status, amount, granted, n_met, n_unmet, n_unknown, score, near_miss`` and
 ``auto`` (免申即享: granted and ``apply_mode`` auto).
 """
@@ -209,8 +209,10 @@ class _Collector:
     def frame(self, uscc: pd.Series, entries: list[CompiledItem]) -> pd.DataFrame:
         if not self.parts["idx"]:
             return empty_result()
-        c = {k: np.concatenate(v) for k, v in self.parts.items() if k != "near"}
-        near = pa.concat_arrays(self.parts["near"])
+        # items in compiled order (documents were visited region by region)
+        order = sorted(range(len(self.parts["which"])), key=lambda k: self.parts["which"][k][0])
+        c = {k: np.concatenate([v[j] for j in order]) for k, v in self.parts.items() if k != "near"}
+        near = pa.concat_arrays([self.parts["near"][j] for j in order])
         policy_ids = sorted({e.policy_id for e in entries})
         item_ids = sorted({e.item_id for e in entries})
         pcode = {p: k for k, p in enumerate(policy_ids)}
