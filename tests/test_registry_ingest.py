@@ -270,3 +270,11 @@ def test_blank_header_cells_and_trailing_delimiters(tmp_path):
     firms, rejects, chunks = _read_all(p)
     assert rejects.empty and firms["revenue"].tolist() == [5, 7]
     assert chunks[0].ignored_columns == ["未命名列2"]
+
+
+def test_utf16_tab_separated_export(tmp_path):
+    p = tmp_path / "unicode.txt"
+    p.write_text("统一社会信用代码\t企业名称\t营业收入（万元）\n914403001922038216\t华为\t2.5\n", encoding="utf-16")
+    firms, rejects, chunks = _read_all(p)
+    assert rejects.empty and chunks[0].encoding == "utf-16"
+    assert firms["name"].tolist() == ["华为"] and firms["revenue"].tolist() == [25_000]

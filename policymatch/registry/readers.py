@@ -69,6 +69,8 @@ def detect_encoding(sample: bytes) -> str:
     >>> detect_encoding("统一社会信用代码".encode("gbk")), detect_encoding("企业".encode("utf-8"))
     ('gb18030', 'utf-8-sig')
     """
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
     for enc in ("utf-8-sig", "gb18030"):
         try:
             codecs.getincrementaldecoder(enc)().decode(sample, final=False)
@@ -89,10 +91,10 @@ def detect_encoding(sample: bytes) -> str:
 def _csv_source(path: Path) -> Source:
     with path.open("rb") as fh:
         sample = fh.read(_SAMPLE)
-    if b"\x00" in sample[:4096]:
-        raise RegistryError("不是文本 CSV 文件（含二进制内容）", file=str(path))
     enc = detect_encoding(sample)
-    text = sample.decode(enc, errors="ignore")
+    if enc != "utf-16" and b"\x00" in sample[:4096]:
+        raise RegistryError("不是文本 CSV 文件（含二进制内容）", file=str(path))
+    text = codecs.getincrementaldecoder(enc)(errors="ignore").decode(sample, final=False)
     first = text.splitlines()[0] if text else ""
     delimiter = max(",\t;|", key=first.count) if first else ","
     if not first.strip():

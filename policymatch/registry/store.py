@@ -20,7 +20,7 @@ import sqlite_utils
 
 from ..errors import RegistryError, StoreError
 from ..fields import FIELDS
-from ..profiles import FRAME_DTYPES, conform, frame_dtype
+from ..profiles import FRAME_DTYPES, conform
 from .ingest import REJECT_COLUMNS, Progress, read_registry
 from .readers import FIRMS_TABLE
 
@@ -153,7 +153,7 @@ def iter_db_firms(db: str | Path, chunk_size: int = 200_000) -> Iterator[pd.Data
         while batch := cur.fetchmany(max(chunk_size, 1)):
             df = pd.DataFrame(batch, columns=known, dtype=object)
             for c in known:
-                if frame_dtype(c) == FRAME_DTYPES.get("dishonest"):
+                if c in FIELDS and FIELDS[c].kind == "bool":  # SQLite keeps booleans as 0/1
                     df[c] = df[c].map(lambda v: None if v is None else bool(v))
             yield conform(df)
     finally:
