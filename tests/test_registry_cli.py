@@ -27,6 +27,7 @@ def test_load_broken_gbk_registry(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "读取 55 行 = 入库 40 行 + 拒收 15 行" in res.stdout
     assert "gb18030" in res.stdout and "校验位错误" in res.stdout
+    assert "另有 5 行（5 种原因），详见数据库 b.db 的 rejects 表" in res.stdout
 
 
 def test_generate_csv_and_db_with_extra_regions(tmp_path):

@@ -64,6 +64,9 @@ def load(
         console.print(f"未识别、未导入的列：{'、'.join(summary.ignored_columns)}")
     for reason, count in summary.reasons[:10]:
         console.print(f"  拒收 {count} 行：{reason}")
+    if len(summary.reasons) > 10:
+        rest = sum(count for _, count in summary.reasons[10:])
+        console.print(f"  另有 {rest} 行（{len(summary.reasons) - 10} 种原因），详见数据库 {db} 的 rejects 表")
     console.print(summary.line())
 
 
