@@ -48,7 +48,7 @@ _CHANGED = (
 )
 _SQL_NEW_OR_CHANGED = f"""
 SELECT m.uscc, m.policy_id, m.item_id, m.status, m.amount, m.granted, m.score, m.near_miss,
-       m.n_met, m.n_unmet, m.n_unknown, m.run_id,
+       m.run_id,
        CASE WHEN p.uscc IS NULL OR p.withdrawn = 1 THEN 'new' ELSE 'changed' END AS event,
        p.status AS prev_status, p.amount AS prev_amount, p.granted AS prev_granted,
        f.name AS firm_name, f.region AS region

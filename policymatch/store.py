@@ -38,7 +38,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlite_utils
 
 from .errors import StoreError
@@ -55,12 +57,9 @@ MATCH_COLUMNS: tuple[str, ...] = (
     "granted",
     "score",
     "near_miss",
-    "n_met",
-    "n_unmet",
-    "n_unknown",
     "run_id",
 )
-#: columns a writer must provide (the rest are optional and stored as NULL)
+#: columns a writer must provide (the rest are optional and stored as NULL; extra columns are ignored)
 REQUIRED_MATCH_COLUMNS = ("uscc", "policy_id", "item_id", "status")
 MATCH_KEY = ("uscc", "policy_id", "item_id")
 KEPT_STATUSES = ("eligible", "unknown")
@@ -87,6 +86,7 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
             "n_eligible": int,
             "n_unknown": int,
             "n_granted": int,
+            "n_auto": int,
             "n_removed": int,
             "seconds": float,
             "seconds_evaluate": float,
@@ -101,6 +101,10 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
             "chunk_id": int,
             "n_firms": int,
             "n_rows": int,
+            "n_eligible": int,
+            "n_unknown": int,
+            "n_granted": int,
+            "n_auto": int,
             "n_rejects": int,
             "seconds_evaluate": float,
             "seconds_write": float,
@@ -118,9 +122,6 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
             "granted": int,
             "score": float,
             "near_miss": str,
-            "n_met": int,
-            "n_unmet": int,
-            "n_unknown": int,
             "run_id": int,
         },
         MATCH_KEY,
@@ -181,10 +182,9 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         "push_id",
     ),
 }
-_INDEXES: list[tuple[str, list[str]]] = [
-    ("matches", ["run_id"]),
-    ("matches", ["policy_id", "item_id"]),
-]
+# ``matches`` has no secondary index on purpose: each one costs on every row written (the
+# bottleneck of a run); the end-of-run sweep and rosters scan instead.
+_INDEXES: list[tuple[str, list[str]]] = []
 
 
 def now_iso() -> str:
@@ -204,12 +204,24 @@ class RunInfo:
 
 
 def _column_values(s: pd.Series, kind: type) -> list[Any]:
-    """A column as plain Python values for sqlite3, pd.NA/NaN → None."""
-    if kind is int:
-        return [None if pd.isna(v) else int(v) for v in s.to_numpy(dtype=object, na_value=None)]
-    if kind is float:
-        return [None if pd.isna(v) else float(v) for v in s.to_numpy(dtype=object, na_value=None)]
-    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in s.to_numpy(dtype=object, na_value=None)]
+    """A column as plain Python values for sqlite3 (NA → None), vectorised per dtype (the write path is hot)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        values = np.asarray(s.cat.categories.astype(object), dtype=object)
+        codes = s.cat.codes.to_numpy()
+        out = values[np.where(codes < 0, 0, codes)] if len(values) else np.full(len(s), None, dtype=object)
+        if (codes < 0).any():
+            out = out.copy()
+            out[codes < 0] = None
+        return [None if v is None else kind(v) for v in out.tolist()] if kind is not str else out.tolist()
+    if s.dtype == object:
+        return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else kind(v) for v in s.tolist()]
+    if s.dtype.kind in "biuf" and not s.hasnans and not isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+        arr = s.to_numpy()
+        return arr.astype(kind if kind is not str else object).tolist()
+    arr = pa.array(s, from_pandas=True)
+    if kind is int and pa.types.is_boolean(arr.type):
+        arr = arr.cast(pa.int64())
+    return arr.to_pylist()
 
 
 def _rows(df: pd.DataFrame, columns: tuple[str, ...], kinds: dict[str, type]) -> list[tuple]:
@@ -395,7 +407,7 @@ class Store:
         """Upsert one chunk's match rows (from any writer) and record the chunk, in one transaction.
 
         ``df`` has the engine's columns (``uscc, policy_id, item_id, status`` required; ``amount,
-        granted, score, near_miss, n_met, n_unmet, n_unknown`` optional); ineligible rows are
+        granted, score, near_miss`` optional, others ignored); ineligible rows are
         dropped. With ``chunk_id`` the write is idempotent: a chunk already recorded for the run
         is skipped (returns 0). ``firms`` (``uscc, name, region``) names the matched firms for
         rosters; ``rejects`` are the chunk's bad rows. Returns the number of match rows written.
@@ -407,9 +419,16 @@ class Store:
         kept = df[df["status"].astype("object").isin(KEPT_STATUSES)] if len(df) else df
         kinds = _TABLES["matches"][0]
         kept = kept.assign(run_id=run_id)
-        if "granted" in kept.columns:
-            kept = kept.assign(granted=kept["granted"].astype("boolean").astype("Int64"))
         rows = _rows(kept, MATCH_COLUMNS, kinds)
+        status = kept["status"].astype("object")
+        granted = kept["granted"].fillna(False).astype(bool) if "granted" in kept.columns else pd.Series(False, index=kept.index)
+        auto = kept["auto"].fillna(False).astype(bool) if "auto" in kept.columns else pd.Series(False, index=kept.index)
+        stats = {
+            "n_eligible": int((status == "eligible").sum()),
+            "n_unknown": int((status == "unknown").sum()),
+            "n_granted": int(granted.sum()),
+            "n_auto": int((granted & auto & (status == "eligible")).sum()),
+        }
         cols = ", ".join(MATCH_COLUMNS)
         marks = ", ".join("?" * len(MATCH_COLUMNS))
         updates = ", ".join(f"{c} = excluded.{c}" for c in MATCH_COLUMNS if c not in MATCH_KEY)
@@ -448,6 +467,7 @@ class Store:
                         "chunk_id": chunk_id,
                         "n_firms": n_firms if n_firms is not None else int(df["uscc"].nunique()),
                         "n_rows": len(rows),
+                        **stats,
                         "n_rejects": n_rej,
                         "seconds_evaluate": seconds_evaluate,
                         "seconds_write": time.perf_counter() - t0,
@@ -467,13 +487,13 @@ class Store:
                 self.db.execute("DELETE FROM rejects WHERE run_id IS NOT NULL AND run_id <> ?", [run_id])
             c = self.db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(n_firms), 0), COALESCE(SUM(n_rejects), 0), "
-                "COALESCE(SUM(seconds_evaluate), 0), COALESCE(SUM(seconds_write), 0) FROM chunks WHERE run_id = ?",
+                "COALESCE(SUM(seconds_evaluate), 0), COALESCE(SUM(seconds_write), 0), COALESCE(SUM(n_rows), 0), "
+                "COALESCE(SUM(n_eligible), 0), COALESCE(SUM(n_unknown), 0), COALESCE(SUM(n_granted), 0), "
+                "COALESCE(SUM(n_auto), 0) FROM chunks WHERE run_id = ?",
                 [run_id],
             ).fetchone()
-            m = self.db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(status = 'eligible'), 0), COALESCE(SUM(status = 'unknown'), 0), "
-                "COALESCE(SUM(granted = 1), 0) FROM matches"
-            ).fetchone()
+            # after the sweep only this run's rows remain, each written by exactly one chunk
+            m = c[5:]
             prev = self.run(run_id)
             secs = seconds if seconds is not None else prev.get("seconds")
             update = {
@@ -488,6 +508,7 @@ class Store:
                 "n_eligible": m[1],
                 "n_unknown": m[2],
                 "n_granted": m[3],
+                "n_auto": m[4],
                 # a second finish must not forget what the first one removed
                 "n_removed": (prev.get("n_removed") or 0) + removed,
                 "seconds": secs,

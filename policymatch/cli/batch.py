@@ -118,9 +118,22 @@ def _certs_import(
     console.print(import_certs(file, cert, db, date).to_text())
 
 
+def _demo(
+    out: Path = typer.Option(Path("demo_out"), "--out", help="输出目录（重新运行会覆盖其中的演示文件）。"),
+    n: int = typer.Option(30_000, "--n", help="生成的企业数。"),
+    seed: int = typer.Option(20240601, "--seed", help="随机种子（相同种子结果相同）。"),
+    workers: int = typer.Option(1, "--workers", help="并行评估的进程数。"),
+) -> None:
+    """端到端演示：生成企业库 → 入库 → 解析政策 → 批量匹配（两个评估日期）→ 推送 → 免申即享名单 → 汇总。"""
+    from ..demo import run_demo
+
+    run_demo(out, n=n, seed=seed, workers=workers, echo=console.print)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
     app.command("batch")(_batch)
     app.command("push")(_push)
     app.command("roster")(_roster)
     app.add_typer(certs_app, name="certs")
+    app.command("demo")(_demo)
