@@ -51,6 +51,7 @@ class RunSummary:
     n_eligible: int = 0
     n_unknown: int = 0
     n_granted: int = 0
+    n_auto: int = 0
     n_removed: int = 0
     n_items_in_force: int = 0
     seconds: float = 0.0
@@ -68,8 +69,8 @@ class RunSummary:
             lines.append(f"  接续上次中断的运行，跳过已完成的 {self.chunks_skipped} 个分块")
         lines += [
             f"  企业 {self.n_firms:,} 家，坏行 {self.n_rejects:,} 行，有效事项 {self.n_items_in_force} 项",
-            f"  当前匹配 {self.n_matches:,} 条：符合条件 {self.n_eligible:,}，待核实 {self.n_unknown:,}，"
-            f"可免申即享 {self.n_granted:,}；本次移除 {self.n_removed:,} 条",
+            f"  当前匹配 {self.n_matches:,} 条：符合条件 {self.n_eligible:,}（其中免申即享 {self.n_auto:,}），"
+            f"待核实 {self.n_unknown:,}；本次移除 {self.n_removed:,} 条",
             f"  用时 {self.seconds:.1f} 秒（{self.firms_per_s:,.0f} 家/秒）→ {self.db}",
         ]
         return "\n".join(lines)
@@ -170,11 +171,9 @@ def prepare_run(
     docs = rules_dir if isinstance(rules_dir, list) else load_rules(rules_dir)
     compiled = compile_rules(docs)
     store = Store(db)
-    try:
-        from .explain import describe_condition
-    except ImportError:  # pragma: no cover - explain lands with the engine
-        describe_condition = None
-    store.register_rules(docs, compiled.rules_hash, describe=describe_condition)
+    from .explain import describe_benefit, describe_condition
+
+    store.register_rules(docs, compiled.rules_hash, describe=describe_condition, describe_benefit=describe_benefit)
     run_id = store.start_run(
         as_of=as_of,
         rules_hash=compiled.rules_hash,
@@ -246,6 +245,7 @@ def run_batch(
         n_eligible=int(info["n_eligible"] or 0),
         n_unknown=int(info["n_unknown"] or 0),
         n_granted=int(info["n_granted"] or 0),
+        n_auto=int(info["n_auto"] or 0),
         n_removed=int(info["n_removed"] or 0),
         n_items_in_force=prep.n_items_in_force,
         seconds=seconds,

@@ -23,6 +23,7 @@ first renames any committed-but-undelivered file. So each change reaches ``out``
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -35,11 +36,13 @@ from typing import Any
 from .errors import InputError, StoreError
 from .store import Store, now_iso
 
-__all__ = ["push", "PushSummary", "PUSH_EVENTS", "STATUS_LABELS", "crash_point"]
+__all__ = ["push", "PushSummary", "PUSH_EVENTS", "STATUS_LABELS", "PUSH_SUFFIXES", "crash_point", "read_push_file"]
 
 #: event kinds of a push line and their Chinese names
 PUSH_EVENTS: dict[str, str] = {"new": "新增", "changed": "变更", "withdrawn": "撤回"}
 STATUS_LABELS: dict[str, str] = {"eligible": "符合条件", "unknown": "待核实", "ineligible": "不符合", "withdrawn": "已撤回"}
+
+PUSH_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
 _KEY_JOIN = "p.uscc = m.uscc AND p.policy_id = m.policy_id AND p.item_id = m.item_id"
 _CHANGED = (
@@ -134,6 +137,14 @@ def _file_sha256(path: Path) -> str | None:
     return h.hexdigest()
 
 
+def read_push_file(path: str | Path) -> list[dict[str, Any]]:
+    """The records of a push file (``.jsonl`` or ``.jsonl.gz``), for tests and consumers in Python."""
+    p = Path(path)
+    opener = gzip.open if p.name.lower().endswith(".gz") else open
+    with opener(p, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
 def _recover(store: Store) -> list[str]:
     """Deliver files of pushes that committed but were not renamed into place (crash after commit)."""
     done = []
@@ -211,6 +222,7 @@ def _lines(store: Store, as_of: str, run: dict[str, Any]) -> Iterator[tuple[str,
                     "amount": r.get("amount") if event != "withdrawn" else None,
                     "max_amount": item.get("benefit_max_amount"),
                     "text": item.get("benefit_text"),
+                    "description": item.get("benefit_desc"),
                 },
                 "reasons": _reasons(event, status, item, r.get("near_miss"), as_of),
                 "score": r.get("score"),
@@ -234,8 +246,8 @@ def push(db: str | Path, out: str | Path) -> PushSummary:
     while the latest batch run is unfinished (its ``matches`` would be half old, half new).
     """
     out = Path(out)
-    if out.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
-        raise InputError("推送文件应为 .jsonl", file=str(out))
+    if not out.name.lower().endswith(PUSH_SUFFIXES):
+        raise InputError("推送文件应为 .jsonl（或压缩的 .jsonl.gz）", file=str(out))
     if not out.parent.is_dir():
         raise InputError("输出目录不存在", file=str(out.parent))
     if out.exists():
@@ -270,16 +282,17 @@ def _push(store: Store, out: Path) -> PushSummary:
             )
         push_id = int(store.db.execute("SELECT COALESCE(MAX(push_id), 0) + 1 FROM push_log").fetchone()[0])
         counts = {"new": 0, "changed": 0, "withdrawn": 0}
-        h = hashlib.sha256()
-        with tmp.open("wb") as f:
+        with tmp.open("wb") as raw:
+            # .gz: a large first push is mostly repeated item wording, ~20× smaller compressed
+            f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if out.name.lower().endswith(".gz") else raw
             for event, rec in _lines(store, run["as_of"], run):
                 rec["push_id"] = push_id
-                line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
-                f.write(line)
-                h.update(line)
+                f.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
                 counts[event] += 1
-            f.flush()
-            os.fsync(f.fileno())
+            if f is not raw:
+                f.close()
+            raw.flush()
+            os.fsync(raw.fileno())
         if out.exists():  # a recovered earlier push was just delivered here
             tmp.unlink()
             store.db.execute("DELETE FROM push_pending WHERE tmp = ?", [str(tmp)])
@@ -300,7 +313,7 @@ def _push(store: Store, out: Path) -> PushSummary:
                 "created": at,
                 "out": str(out),
                 "tmp": str(tmp),
-                "sha256": h.hexdigest(),
+                "sha256": _file_sha256(tmp),
                 "n_rows": sum(counts.values()),
                 "n_new": counts["new"],
                 "n_changed": counts["changed"],

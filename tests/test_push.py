@@ -163,3 +163,14 @@ def test_push_killed_at_each_point_delivers_every_change_exactly_once(tmp_path, 
     keys = [(x["uscc"], x["item_id"], x["event"]) for lines in delivered for x in lines]
     assert sorted(keys) == sorted({("A", "1", "new"), ("A", "2", "new"), ("B", "1", "new")})
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_gzip_push_reads_back(tmp_path):
+    from policymatch.push import read_push_file
+
+    db = tmp_path / "o.db"
+    run_once(db, BASE)
+    s = push(db, tmp_path / "p.jsonl.gz")
+    assert s.n_new == 3 and len(read_push_file(tmp_path / "p.jsonl.gz")) == 3
+    with pytest.raises(InputError):
+        push(db, tmp_path / "p.txt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 from pathlib import Path
 
@@ -46,22 +47,29 @@ def _batch(
         raise InputError(f"{'、'.join(k for k, v in dask_only.items() if v is not None)} 只能与 --engine dask 一起使用")
     if db is None and out_parquet is None:
         raise InputError("请给出结果数据库 --db")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]批量匹配[/]"),
-        TextColumn("{task.fields[firms]:,} 家企业"),
-        TextColumn("{task.fields[rows]:,} 条匹配"),
-        TextColumn("{task.fields[rate]:,.0f} 家/秒"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("batch", total=None, firms=0, rows=0, rate=0.0)
+    # the bar starts with the first chunk: an early error stays one clean line on stderr
+    state: dict = {}
 
-        def progress(firms: int, rows: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 1e-9
-            bar.update(task, firms=firms, rows=rows, rate=firms / elapsed)
+    def progress(firms: int, rows: int) -> None:
+        if "bar" not in state:
+            bar = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]批量匹配[/]"),
+                TextColumn("{task.fields[firms]:,} 家企业"),
+                TextColumn("{task.fields[rows]:,} 条匹配"),
+                TextColumn("{task.fields[rate]:,.0f} 家/秒"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            )
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("batch", total=None, firms=0, rows=0, rate=0.0)
+            state["t0"], state["f0"] = time.perf_counter(), firms
+        bar = state["bar"]
+        rate = (firms - state["f0"]) / max(time.perf_counter() - state["t0"], 1e-9)
+        bar.update(state["task"], firms=firms, rows=rows, rate=rate)
 
+    try:
         if engine is Engine.dask:
             from ..dask_run import run_batch_dask
 
@@ -80,6 +88,9 @@ def _batch(
                 from_db=registry_db is not None,
                 progress=progress,
             )
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
     console.print(summary.to_text())
 
 
@@ -120,7 +131,7 @@ def _certs_import(
 
 def _demo(
     out: Path = typer.Option(Path("demo_out"), "--out", help="输出目录（重新运行会覆盖其中的演示文件）。"),
-    n: int = typer.Option(30_000, "--n", help="生成的企业数。"),
+    n: int = typer.Option(5_000, "--n", help="生成的企业数（每家约 80 条符合/待核实的匹配，推送文件随之增大）。"),
     seed: int = typer.Option(20240601, "--seed", help="随机种子（相同种子结果相同）。"),
     workers: int = typer.Option(1, "--workers", help="并行评估的进程数。"),
 ) -> None:
