@@ -57,25 +57,29 @@ DEMO_PARSE = "021"
 def demo_auto_document(docs: list[Document], firms: pd.DataFrame, dates: tuple[str, ...] = DEMO_DATES) -> Document | None:
     """A labelled copy of one real item as 免申即享, for the roster demo (the bundled rules have no auto item).
 
-    The item is chosen from the data, not by hand: a policy with a region, in force on every demo date, a fixed amount,
-    no condition the engine cannot check (``other``), and the most eligible generated firms.
+    The item is chosen from the data, not by hand: in force on every demo date, a fixed amount,
+    no condition the engine cannot check (``other``), a policy of a named area first, then the most
+    eligible generated firms.
     """
     from .engine import compile_rules, evaluate
 
     fit = {
         (d.id, it.id)
         for d in docs
-        if d.region and all(d.in_force(a) for a in dates)
+        if all(d.in_force(a) for a in dates)
         for it in d.items
         if it.benefit.amount is not None and it.conditions and all(a.field != "other" for a in it.atoms())
     }
     if not fit:
         return None
     res = evaluate(compile_rules(docs), firms, dates[-1], keep=("eligible",), near_misses=False)
-    res = res[[(p, i) in fit for p, i in zip(res["policy_id"].astype(str), res["item_id"].astype(str), strict=True)]]
-    if res.empty:
+    keys = list(zip(res["policy_id"].astype(str), res["item_id"].astype(str), strict=True))
+    counts = pd.Series([k for k in keys if k in fit], dtype=object).value_counts()
+    if counts.empty:
         return None
-    pid, iid = res.groupby([res["policy_id"].astype(str), res["item_id"].astype(str)]).size().idxmax()
+    regional = {d.id for d in docs if d.region}
+    # a policy of a named area first (a 免申即享 list is published by a local government), then most firms
+    pid, iid = max(counts.index, key=lambda k: (k[0] in regional, counts[k], k))
     src = next(d for d in docs if d.id == pid)
     return dataclasses.replace(
         src,
@@ -191,7 +195,7 @@ def run_demo(
         )
         from .explain import describe_condition
 
-        for it in [i for i in parsed.items if i.conditions][:2]:
+        for it in [i for i in parsed.items if any(a.field != "other" for a in i.atoms())][:2]:
             conds = "；".join(describe_condition(c) for c in it.conditions)
             say(f"    · 事项 {it.id}：{conds} → {_yuan(it.benefit.max_amount)}")
     except ImportError:  # pragma: no cover - the parser is optional for the demo

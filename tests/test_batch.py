@@ -24,7 +24,7 @@ from policymatch.store import MATCH_COLUMNS, Store
 
 AS_OF = "2021-06-30"
 CONTENT = [c for c in MATCH_COLUMNS if c != "run_id"]
-N = 1200  # ~80 eligible-or-unknown (firm, item) pairs per firm with the bundled rules
+N = 600  # ~80 eligible-or-unknown (firm, item) pairs per firm with the bundled rules
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_workers_give_the_same_matches(tmp_path, registry, docs):
 
 def _start_batch(registry, db):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    args = ["batch", "--registry", str(registry), "--rules", str(RULES), "--db", str(db), "--as-of", AS_OF, "--chunk", "60"]
+    args = ["batch", "--registry", str(registry), "--rules", str(RULES), "--db", str(db), "--as-of", AS_OF, "--chunk", "50"]
     return subprocess.Popen(
         [sys.executable, "-m", "policymatch", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -127,8 +127,8 @@ def _start_batch(registry, db):
 
 def test_sigkill_at_random_points_then_rerun_gives_the_same_matches_and_no_duplicate_push(tmp_path, docs):
     reg1, reg2 = tmp_path / "r1.parquet", tmp_path / "r2.parquet"
-    write_registry(generate_registry(600, 11, extra_regions=DEMO_REGIONS), reg1)
-    write_registry(generate_registry(600, 12, extra_regions=DEMO_REGIONS), reg2)
+    write_registry(generate_registry(400, 11, extra_regions=DEMO_REGIONS), reg1)
+    write_registry(generate_registry(400, 12, extra_regions=DEMO_REGIONS), reg2)
     db = tmp_path / "k.db"
     t0 = time.perf_counter()
     p = _start_batch(reg1, db)
@@ -137,7 +137,7 @@ def test_sigkill_at_random_points_then_rerun_gives_the_same_matches_and_no_dupli
     push(db, tmp_path / "p0.jsonl")  # a push of the first complete state
     # new inputs (another registry file): kill the runs over it at random points, several times
     ref2 = tmp_path / "ref2.db"
-    run_batch(reg2, docs, ref2, AS_OF, chunk=60)
+    run_batch(reg2, docs, ref2, AS_OF, chunk=50)
     rng = random.Random(20240601)
     killed = 0
     for _ in range(4):
