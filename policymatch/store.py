@@ -57,6 +57,9 @@ MATCH_COLUMNS: tuple[str, ...] = (
     "granted",
     "score",
     "near_miss",
+    "n_met",
+    "n_unmet",
+    "n_unknown",
     "run_id",
 )
 #: columns a writer must provide (the rest are optional and stored as NULL; extra columns are ignored)
@@ -122,6 +125,9 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
             "granted": int,
             "score": float,
             "near_miss": str,
+            "n_met": int,
+            "n_unmet": int,
+            "n_unknown": int,
             "run_id": int,
         },
         MATCH_KEY,
@@ -415,7 +421,7 @@ class Store:
         """Upsert one chunk's match rows (from any writer) and record the chunk, in one transaction.
 
         ``df`` has the engine's columns (``uscc, policy_id, item_id, status`` required; ``amount,
-        granted, score, near_miss`` optional, others ignored); ineligible rows are
+        granted, score, near_miss, n_met, n_unmet, n_unknown`` optional, others ignored); ineligible rows are
         dropped. With ``chunk_id`` the write is idempotent: a chunk already recorded for the run
         is skipped (returns 0). ``firms`` (``uscc, name, region``) names the matched firms for
         rosters; ``rejects`` are the chunk's bad rows. Returns the number of match rows written.
