@@ -1,7 +1,7 @@
 """Benchmark: the batch job end to end (registry file → engine → SQLite), with baselines in the same run.
 
 Workload: a generated Shanxi registry of ``--n`` firms (default 1,000,000) against ~1,000 items:
-the bundled reviewed rules (649 items) plus copies of the 南沙 and 鹿城 policy sets placed in
+the bundled reviewed rules (647 items) plus copies of the 南沙 and 鹿城 policy sets placed in
 太原 and 长治 (as a provincial platform has many prefecture-level policy sets; each firm sees the
 national items and those of its own area). As-of 2021-06-30 (the bundled dated policies in force).
 
