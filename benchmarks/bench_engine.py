@@ -219,7 +219,7 @@ def run_duckdb(docs: list, firms: pd.DataFrame, threads: int) -> tuple[float, di
     t = time.perf_counter()
     for d in docs:
         for it in d.items:
-            tbl = con.execute(item_sql(d, it, columns)).to_arrow_table()
+            tbl = con.sql(item_sql(d, it, columns)).to_arrow_table()
             ok = tbl.column("ok").to_numpy(zero_copy_only=False)
             counts[(d.id, it.id)] = (int(np.sum(ok == True)), len(ok) - int(np.sum(ok == True)))  # noqa: E712
     return time.perf_counter() - t, counts
@@ -249,7 +249,7 @@ def run_reference(docs, firms: pd.DataFrame, sample: int) -> float:
     return (time.perf_counter() - t) / sample
 
 
-def one_firm_latency(compiled, firms: pd.DataFrame, n: int) -> list[float]:
+def one_firm_latency(compiled, firms: pd.DataFrame, n: int) -> tuple[list[float], list[float]]:
     from policymatch.firm import Firm
 
     sample = firms.sample(n, random_state=2)
@@ -263,12 +263,13 @@ def one_firm_latency(compiled, firms: pd.DataFrame, n: int) -> list[float]:
     compiled.relevance  # fitted once per rule set, as a server would at start
     match_firm(compiled, objs[0], "2024-06-30").to_dict()
     gc.collect()
-    times = []
+    wall, cpu = [], []
     for f in objs:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         match_firm(compiled, f, "2024-06-30").to_dict()
-        times.append((time.perf_counter() - t) * 1000)
-    return times
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return wall, cpu
 
 
 def memory_run(compiled, total: int, chunk: int) -> tuple[float, float, int]:
@@ -280,6 +281,13 @@ def memory_run(compiled, total: int, chunk: int) -> tuple[float, float, int]:
         del firms
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     return time.perf_counter() - t, peak_gb, rows
+
+
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:  # pragma: no cover
+        return "?"
 
 
 def main() -> None:
@@ -297,15 +305,16 @@ def main() -> None:
     docs = bench_rules(a.items, seed=7)
     compiled = compile_rules(docs)
     n_items = len(compiled.entries)
-    print(f"规则：{len(docs)} 个文件，{n_items} 个事项，{len(compiled.predicates)} 个去重谓词")
+    print(f"规则：{len(docs)} 个文件，{n_items} 个事项，{len(compiled.predicates)} 个去重谓词；机器负载 {load_average()}")
     if a.only in (None, "speed", "latency"):
         t = time.perf_counter()
         firms = generate_firms(a.firms, seed=1)
         print(f"企业：{len(firms):,} 家（生成 {time.perf_counter() - t:.1f}s）")
     if a.only in (None, "speed"):
-        t_eng, c_eng, rows = run_engine(compiled, firms, a.chunk, near=False)
-        print(f"向量化引擎（keep=eligible,unknown）：{t_eng:.2f}s，{rows:,} 行结果，"
-              f"{a.firms * n_items / t_eng / 1e6:,.0f} M 企业×事项/秒")
+        runs = [run_engine(compiled, firms, a.chunk, near=False) for _ in range(2)]
+        t_eng, c_eng, rows = min(runs, key=lambda r: r[0])
+        print(f"向量化引擎（keep=eligible,unknown，两次取快）：{t_eng:.2f}s（另一次 {max(r[0] for r in runs):.2f}s），"
+              f"{rows:,} 行结果，{a.firms * n_items / t_eng / 1e6:,.0f} M 企业×事项/秒")
         t_near, _, _ = run_engine(compiled, firms, a.chunk, near=True)
         print(f"向量化引擎（含差一点 near_miss）：{t_near:.2f}s")
         t_duck, c_duck = run_duckdb(docs, firms, a.threads)
@@ -316,9 +325,11 @@ def main() -> None:
         print(f"参考实现逐行：{per * 1000:.2f} ms/企业（{a.ref_sample} 家抽样）→ 推算 {t_ref:,.0f}s")
         print(f"比值：对 DuckDB {t_duck / t_eng:.2f}×，对参考实现 {t_ref / t_eng:,.0f}×")
     if a.only in (None, "latency"):
-        times = one_firm_latency(compiled, firms, a.latency_firms)
-        q = statistics.quantiles(times, n=100)
-        print(f"单企业 × {n_items} 事项（含解释 to_dict）：p50 {q[49]:.2f} ms，p99 {q[98]:.2f} ms，max {max(times):.2f} ms")
+        wall, cpu = one_firm_latency(compiled, firms, a.latency_firms)
+        for label, times in (("墙钟", wall), ("CPU", cpu)):
+            q = statistics.quantiles(times, n=100)
+            print(f"单企业 × {n_items} 事项（含解释 to_dict，{label}）：p50 {q[49]:.2f} ms，p99 {q[98]:.2f} ms，"
+                  f"max {max(times):.2f} ms")
     if a.only in (None, "memory"):
         if a.only is None:
             del firms

@@ -2,7 +2,12 @@
 
 Why: the last ranking key of a firm's items (after status, benefit and score). Among equals a
 software firm should see the software subsidy before the coal one. Fitted lazily once per
-compiled rule set; a firm with no business scope gets zeros.
+compiled rule set; a firm with no business scope gets None (no ranking by relevance).
+
+>>> r = Relevance(["软件开发补助", "煤炭开采补助"])
+>>> sims = r.similarity("从事软件开发")
+>>> bool(sims[0] > sims[1])
+True
 """
 
 from __future__ import annotations
@@ -29,11 +34,33 @@ class Relevance:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self._vec = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
-        self._items = self._vec.fit_transform([t or "" for t in texts]) if any(texts) else None
+        self._n = len(texts)
+        self._items = self._vec.fit_transform([t or "" for t in texts]).tocsc() if any(texts) else None
+        if self._items is not None:
+            self._vocab = self._vec.vocabulary_
+            self._idf = self._vec.idf_
 
     def similarity(self, scope: str | None) -> np.ndarray | None:
-        """Cosine similarity of ``scope`` to every item (rows are L2-normalised); None without a scope."""
+        """Cosine similarity of ``scope`` to every item (rows are L2-normalised); None without a scope.
+
+        Same weights as ``TfidfVectorizer.transform`` (raw counts × idf, L2-normalised), computed
+        directly over the few columns the scope's tokens hit: one firm per request must be fast.
+        """
         if not scope or self._items is None:
             return None
-        q = self._vec.transform([scope])
-        return np.asarray((self._items @ q.T).todense()).ravel()
+        counts: dict[int, int] = {}
+        for t in tokenize(scope):
+            j = self._vocab.get(t)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        sims = np.zeros(self._n)
+        if not counts:
+            return sims
+        cols = np.fromiter(counts, np.int64, len(counts))
+        w = np.fromiter(counts.values(), np.float64, len(counts)) * self._idf[cols]
+        w /= np.sqrt((w * w).sum())
+        X = self._items
+        for j, wj in zip(cols.tolist(), w.tolist(), strict=True):
+            lo, hi = X.indptr[j], X.indptr[j + 1]
+            sims[X.indices[lo:hi]] += wj * X.data[lo:hi]
+        return sims

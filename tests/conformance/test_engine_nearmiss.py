@@ -89,3 +89,15 @@ def test_near_misses_agree_between_paths(raw, firms):
     for key, nm in vec.items():
         assert nm["then"] == one[key]["then"]
         assert [(g["field"], g["op"], round(float(g["gap"]), 3)) for g in nm["gaps"]] == one[key]["gaps"]
+
+
+def test_relevance_equals_sklearn_transform():
+    """The fast one-scope similarity gives sklearn's TF-IDF cosine similarity."""
+    from policymatch.engine.relevance import Relevance
+
+    texts = ["对软件和信息技术服务企业给予研发补助", "煤炭开采企业技术改造奖励", "软件企业首次认定奖励", ""]
+    r = Relevance(texts)
+    scope = "软件开发；信息技术咨询服务；技术改造"
+    q = r._vec.transform([scope])
+    expected = (r._vec.transform(texts) @ q.T).toarray().ravel()
+    assert r.similarity(scope) == __import__("pytest").approx(expected)
