@@ -99,19 +99,24 @@ def test_sections_are_in_reading_order(docs):
         assert keys == sorted(keys)
 
 
-def test_cli_explain_text_and_json():
+def test_cli_explain_text_end_to_end():
     r = run_cli("explain", "027", "--item", "2-1")
     assert r.returncode == 0, r.stderr
     for heading in ("适用对象", "申请条件", "支持标准", "办理方式", "有效期", "原文："):
         assert heading in r.stdout
-    r = run_cli("explain", "043", "--format", "json")
-    data = json.loads(r.stdout)
+
+
+def test_cli_explain_json_and_errors_in_process():
+    from typer.testing import CliRunner
+
+    from policymatch.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["explain", "043", "--format", "json"])
+    data = json.loads(r.output)
     assert data["policy_id"] == "043" and data["items"][2]["lines"][0]["source"]
-
-
-def test_cli_explain_unknown_policy_is_one_line():
-    r = run_cli("explain", "999")
-    assert r.returncode == 2 and r.stderr.startswith("错误：") and "999" in r.stderr
+    r = runner.invoke(app, ["explain", "999"])
+    assert r.exit_code == 2 and "错误：" in r.output and "999" in r.output
 
 
 FIRMS = [
@@ -165,8 +170,12 @@ def test_firm_explain_outside_validity_is_not_evaluated(docs):
 
 
 def test_cli_explain_for_a_firm_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from policymatch.cli import app
+
     f = tmp_path / "firm.json"
     f.write_text(json.dumps({"name": "示例企业", "region": "140171", "certs": {"srdi_giant": "2025-03-01"}}), "utf-8")
-    r = run_cli("explain", "027", "--item", "2-1", "--firm", str(f), "--as-of", "2025-06-30")
-    assert r.returncode == 0, r.stderr
-    assert "示例企业" in r.stdout and "符合条件" in r.stdout and "【符合】" in r.stdout
+    r = CliRunner().invoke(app, ["explain", "027", "--item", "2-1", "--firm", str(f), "--as-of", "2025-06-30"])
+    assert r.exit_code == 0, r.output
+    assert "示例企业" in r.output and "符合条件" in r.output and "【符合】" in r.output

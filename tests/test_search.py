@@ -144,15 +144,23 @@ def test_bad_queries_are_input_errors(docs):
         search("研发", docs, limit=0)
 
 
-def test_cli_search_json_and_table():
+def test_cli_search_json_end_to_end():
     r = run_cli("search", "研发", "补助", "--format", "json", "--limit", "3")
     assert r.returncode == 0, r.stderr
     hits = json.loads(r.stdout)
     assert {(h["policy_id"], h["items"][0]["item_id"]) for h in hits} == RD_SUBSIDY
-    r = run_cli("search", "高新技术企业", "--limit", "2")
-    assert r.returncode == 0 and "顶格金额" in r.stdout
 
 
-def test_cli_search_bad_rules_dir_is_one_line(tmp_path):
-    r = run_cli("search", "研发", "--rules", str(tmp_path / "missing"))
-    assert r.returncode == 2 and r.stderr.startswith("错误：") and "Traceback" not in r.stderr
+def test_cli_search_table_and_errors_in_process(tmp_path):
+    from typer.testing import CliRunner
+
+    from policymatch.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["search", "高新技术企业", "奖励", "--limit", "2"])
+    assert r.exit_code == 0 and "顶格金额" in r.output and "…" not in r.output
+    assert "001" in r.output and "30万元" in r.output  # 001: its matching items reach 30万元 (item 7)
+    r = runner.invoke(app, ["search", "研发", "--rules", str(tmp_path / "missing")])
+    assert r.exit_code == 2 and "错误：" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["search", "研发", "--format", "xml"])
+    assert r.exit_code == 2

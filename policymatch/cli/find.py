@@ -55,8 +55,10 @@ def search_cmd(
         console.print("没有找到相关政策。可以换个说法，或放宽筛选条件。")
         return
     table = Table(title=f"“{' '.join(query)}”的检索结果（共 {len(hits)} 条）", show_lines=True)
-    for col in ("编号", "政策", "发文机关 / 文号", "相关事项", "顶格金额", "免申即享"):
-        table.add_column(col)
+    for col in ("编号", "政策", "发文机关 / 文号", "相关事项"):
+        table.add_column(col, overflow="fold")  # wrap long Chinese titles rather than cut them
+    for col in ("顶格金额", "免申即享"):
+        table.add_column(col, no_wrap=True)
     for h in hits:
         names = "\n".join(f"{i.item_id} {i.name}" for i in h.items[:3])
         if len(h.items) > 3:
