@@ -238,7 +238,7 @@ def _rows(df: pd.DataFrame, columns: tuple[str, ...], kinds: dict[str, type]) ->
     return list(zip(*cols, strict=True))
 
 
-def _KEY_OF(row: tuple) -> tuple:
+def _key_of(row: tuple) -> tuple:
     return row[:3]
 
 
@@ -436,7 +436,7 @@ class Store:
         rows = _rows(kept, MATCH_COLUMNS, kinds)
         # key order: consecutive rows land in the same B-tree pages (engine output is item-major,
         # which touches a different page per row: 8× slower on a large table)
-        rows.sort(key=_KEY_OF)
+        rows.sort(key=_key_of)
         status = kept["status"].astype("object")
         granted = kept["granted"].fillna(False).astype(bool) if "granted" in kept.columns else pd.Series(False, index=kept.index)
         auto = kept["auto"].fillna(False).astype(bool) if "auto" in kept.columns else pd.Series(False, index=kept.index)
