@@ -124,28 +124,38 @@ def total_threads(client: Any) -> int:
     return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
 
 
-def read_partitions(path: str, partitions: int | None = None, min_partitions: int = 1) -> Any:
+def _count_rows(path: str) -> int | None:
+    """Rows of a Parquet file or directory from the footers alone (None when that is not possible, e.g. a glob)."""
+    import fsspec
+    import pyarrow.dataset as ds
+
+    try:
+        fs, root = fsspec.core.url_to_fs(path)
+        return ds.dataset(root, format="parquet", filesystem=fs).count_rows()
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def read_partitions(path: str, partitions: int | None = None, min_partitions: int = 1, partition_rows: int = 100_000) -> Any:
     """The registry at ``path`` (a Parquet file, a directory or glob of them, or a URL) as a Dask frame.
 
-    ``partitions`` fixes the number of partitions; otherwise Dask's own split (by files and row
-    groups, bounded in bytes) is kept but raised to ``min_partitions`` so every worker thread
-    has work.
+    One partition per row group is read; ``partitions`` then fixes the number of partitions.
+    Otherwise there are about ``partition_rows`` firms per partition (memory per task stays
+    bounded, as the embedded job's chunks) and at least ``min_partitions`` (every worker busy).
     """
     _, dd, _ = require_dask()
     if "://" not in str(path) and not any(ch in str(path) for ch in "*?[") and not os.path.exists(path):
         raise InputError("企业库文件或目录不存在", file=str(path))
+    if partitions is not None and partitions < 1:
+        raise InputError(f"分区数必须为正整数，得到 {partitions}", field="--partitions")
     try:
-        ddf = dd.read_parquet(str(path), dtype_backend="pyarrow")
+        ddf = dd.read_parquet(str(path), dtype_backend="pyarrow", split_row_groups=True)
     except (OSError, ValueError) as e:
         raise InputError(f"无法按 Parquet 读取企业库（分布式运行只接受 Parquet 文件或目录）：{e}", file=str(path)) from None
-    if partitions is not None:
-        if partitions < 1:
-            raise InputError(f"分区数必须为正整数，得到 {partitions}", field="--partitions")
-        return ddf.repartition(npartitions=partitions)
-    wanted = max(min_partitions, ddf.npartitions)
-    if wanted > ddf.npartitions:
-        ddf = ddf.repartition(npartitions=wanted)
-    return ddf
+    if partitions is None:
+        rows = _count_rows(str(path))
+        partitions = max(min_partitions, -(-rows // partition_rows) if rows else ddf.npartitions)
+    return ddf if partitions == ddf.npartitions else ddf.repartition(npartitions=partitions)
 
 
 def with_firm_columns(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from .batch import RunSummary, evaluate_chunk, prepare_run
+from .batch import DEFAULT_CHUNK, RunSummary, evaluate_chunk, prepare_run
 from .dask_engine import (
     FIRM_COLUMNS,
     REJECTS_PREFIX,
@@ -184,7 +184,7 @@ def run_batch_dask(
 
     with dask_client(scheduler, n_workers) as client:
         threads = total_threads(client)
-        ddf = read_partitions(str(registry), partitions, min_partitions=2 * threads)
+        ddf = read_partitions(str(registry), partitions, min_partitions=2 * threads, partition_rows=DEFAULT_CHUNK)
         if out_parquet is not None:
             return _to_parquet(client, ddf, registry, rules_dir, as_of, Path(out_parquet).resolve(), threads, on_part, t0)
         prep = prepare_run(registry, rules_dir, db, as_of, chunk=ddf.npartitions, workers=threads)

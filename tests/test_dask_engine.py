@@ -61,9 +61,11 @@ def test_every_partition_written_once_with_all_matches(client, registry, tmp_pat
     assert sum(s.rows for s in stats) == len(expected)
 
 
-def test_default_partitions_give_every_thread_work(client, registry, tmp_path):
-    ddf = dask_engine.read_partitions(str(registry[0]), min_partitions=4)
-    assert ddf.npartitions == 4
+@pytest.mark.parametrize(("min_partitions", "rows", "expected"), [(4, 100_000, 4), (1, 300, 4), (2, 100, 10)])
+def test_default_partitions_bound_rows_and_give_every_thread_work(registry, min_partitions, rows, expected):
+    ddf = dask_engine.read_partitions(str(registry[0]), min_partitions=min_partitions, partition_rows=rows)
+    assert ddf.npartitions == expected
+    assert len(ddf) == len(registry[1])
 
 
 @pytest.mark.parametrize("path", ["missing.parquet"])
