@@ -47,7 +47,9 @@ __all__ = [
     "worker_peak_memory",
 ]
 
-DASK_MISSING = '未安装 Dask：分布式运行需要可选依赖，请执行 pip install "policymatch[dask]"（集群的每个节点都要安装同一版本）'
+DASK_MISSING = (
+    '未安装 Dask：分布式运行需要可选依赖，请执行 pip install "policymatch[dask]"（集群的每个节点都要安装同一版本）'
+)
 
 #: firm columns carried into the part files next to each match (the store's ``match_firms``)
 FIRM_COLUMNS = ("name", "region")
@@ -136,7 +138,9 @@ def _count_rows(path: str) -> int | None:
         return None
 
 
-def read_partitions(path: str, partitions: int | None = None, min_partitions: int = 1, partition_rows: int = 100_000) -> Any:
+def read_partitions(
+    path: str, partitions: int | None = None, min_partitions: int = 1, partition_rows: int = 100_000
+) -> Any:
     """The registry at ``path`` (a Parquet file, a directory or glob of them, or a URL) as a Dask frame.
 
     One partition per row group is read; ``partitions`` then fixes the number of partitions.
@@ -151,7 +155,8 @@ def read_partitions(path: str, partitions: int | None = None, min_partitions: in
     try:
         ddf = dd.read_parquet(str(path), dtype_backend="pyarrow", split_row_groups=True)
     except (OSError, ValueError) as e:
-        raise InputError(f"无法按 Parquet 读取企业库（分布式运行只接受 Parquet 文件或目录）：{e}", file=str(path)) from None
+        why = f"无法按 Parquet 读取企业库（分布式运行只接受 Parquet 文件或目录）：{e}"
+        raise InputError(why, file=str(path)) from None
     if partitions is None:
         rows = _count_rows(str(path))
         partitions = max(min_partitions, -(-rows // partition_rows) if rows else ddf.npartitions)
@@ -213,17 +218,29 @@ def _evaluate_part(
     return _stats_frame([PartStats(number, len(firms), len(matches), len(rejects), time.perf_counter() - start)])
 
 
+_STATS_DTYPES = {"number": "int64", "firms": "int64", "rows": "int64", "rejects": "int64", "seconds": "float64"}
+
+
 def _stats_frame(stats: list[PartStats]) -> pd.DataFrame:
     return pd.DataFrame({f: pd.Series([getattr(s, f) for s in stats], dtype=t) for f, t in _STATS_DTYPES.items()})
 
 
-_STATS_DTYPES = {"number": "int64", "firms": "int64", "rows": "int64", "rejects": "int64", "seconds": "float64"}
+#: what a Dask exception means to a user (anything else raised by a task: 任务出错)
+_FAILURE_REASONS = {
+    "KilledWorker": "工作进程在计算时反复退出（被杀、内存超限或节点掉线），重试次数已用尽",
+    "CommClosedError": "与工作进程或调度器的连接中断",
+    "FutureCancelledError": "任务被取消（集群关闭或调度器重启）",
+}
 
 
 def _failure(e: BaseException) -> PolicymatchError:
-    """A failed distributed run as one Chinese message (the store has not been touched yet)."""
+    """A failed distributed run as one Chinese message (the store has not been touched yet).
+
+    >>> str(_failure(ZeroDivisionError("x")))
+    '分布式运行失败：任务出错（ZeroDivisionError: x）。结果库未被改动，修复后重新运行即可。'
+    """
     name = type(e).__name__
-    why = "工作节点在计算时退出或失联" if name in ("KilledWorker", "CommClosedError", "FutureCancelledError") else "任务出错"
+    why = _FAILURE_REASONS.get(name, "任务出错")
     return PolicymatchError(f"分布式运行失败：{why}（{name}: {e}）。结果库未被改动，修复后重新运行即可。")
 
 
