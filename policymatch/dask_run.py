@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -88,14 +88,21 @@ def _staging_dir(db: Path, run_id: int) -> Path:
     return db.parent / f"{db.name}.dask-parts" / f"run-{run_id}"
 
 
-def _fresh_dir(path: Path) -> None:
-    """Make ``path`` an empty directory of ours: refuse a non-empty directory we did not write."""
-    if path.exists():
-        ours = (path / MANIFEST).exists() or all(p.name.startswith(("part-", REJECTS_PREFIX)) for p in path.iterdir())
-        if not ours:
+def _fresh_dir(path: str | Path) -> tuple[Any, str]:
+    """Make ``path`` (local, shared or a URL) an empty directory of ours; returns (fsspec filesystem, its path there).
+
+    A non-empty directory we did not write (no manifest, files other than parts) is refused.
+    """
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(str(path))
+    if fs.exists(root):
+        names = [PurePosixPath(p).name for p in fs.ls(root, detail=False)]
+        if not (MANIFEST in names or all(n.startswith(("part-", REJECTS_PREFIX)) for n in names)):
             raise InputError("输出目录非空且不是 policymatch 的分区结果，拒绝覆盖", file=str(path))
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+        fs.rm(root, recursive=True)
+    fs.makedirs(root, exist_ok=True)
+    return fs, root.rstrip("/")
 
 
 def _read_part(out_dir: Path, number: int, prefix: str = "part") -> pd.DataFrame | None:
@@ -186,7 +193,7 @@ def run_batch_dask(
         threads = total_threads(client)
         ddf = read_partitions(str(registry), partitions, min_partitions=2 * threads, partition_rows=DEFAULT_CHUNK)
         if out_parquet is not None:
-            return _to_parquet(client, ddf, registry, rules_dir, as_of, Path(out_parquet).resolve(), threads, on_part, t0)
+            return _to_parquet(client, ddf, registry, rules_dir, as_of, _absolute(out_parquet), threads, on_part, t0)
         prep = prepare_run(registry, rules_dir, db, as_of, chunk=ddf.npartitions, workers=threads)
         try:
             out_dir = _staging_dir(Path(db).resolve(), prep.run_id)
@@ -249,14 +256,14 @@ def _compile(rules_dir: str | Path | list, as_of: str | None) -> tuple[Any, str]
     return compile_rules(rules_dir if isinstance(rules_dir, list) else load_rules(rules_dir)), as_of
 
 
-def _to_parquet(client, ddf, registry, rules_dir, as_of, out_dir: Path, threads, on_part, t0) -> DaskRunSummary:
-    """Keep the results as Parquet partitions in ``out_dir`` with a ``_run.json`` manifest; no SQLite."""
+def _to_parquet(client, ddf, registry, rules_dir, as_of, out_dir: str, threads, on_part, t0) -> DaskRunSummary:
+    """Keep the results as Parquet partitions in ``out_dir`` (path or URL) with a ``_run.json`` manifest; no SQLite."""
     compiled, as_of = _compile(rules_dir, as_of)
-    _fresh_dir(out_dir)
+    fs, root = _fresh_dir(out_dir)
     run_id = int(time.time())
     t1 = time.perf_counter()
     stats = evaluate_partitions(
-        client, ddf, compiled, as_of, run_id, str(out_dir), evaluate_chunk,
+        client, ddf, compiled, as_of, run_id, out_dir, evaluate_chunk,
         prepare=check_partition, file=str(registry), on_progress=on_part,
     )
     seconds = time.perf_counter() - t0
@@ -271,5 +278,6 @@ def _to_parquet(client, ddf, registry, rules_dir, as_of, out_dir: Path, threads,
         "n_rows": summary.n_rows,
         "seconds": seconds,
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    with fs.open(f"{root}/{MANIFEST}", "w", encoding="utf-8") as f:
+        f.write(json.dumps(manifest, ensure_ascii=False, indent=1))
     return summary

@@ -105,7 +105,7 @@ def test_cli_engine_dask_keeps_parquet_partitions(registry, rules, embedded, tmp
     out = tmp_path / "parts"
     r = run_cli(
         "batch", "--registry", str(registry), "--rules", str(rules), "--as-of", AS_OF,
-        "--engine", "dask", "--partitions", "3", "--out-parquet", str(out),
+        "--engine", "dask", "--partitions", "3", "--out-parquet", out.as_uri(),  # a URL, as for an object store
     )
     assert r.returncode == 0, r.stderr
     assert "Dask" in r.stdout

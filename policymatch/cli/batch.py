@@ -32,7 +32,9 @@ def _batch(
     engine: Engine = typer.Option(Engine.embedded, "--engine", help="执行引擎：embedded 本机；dask 在 Dask 集群上按 Parquet 分区评估。"),
     scheduler: str = typer.Option(None, "--scheduler", help="[dask] 调度器地址，如 tcp://10.0.0.5:8786；不给则按本机核数启动本地集群。"),
     partitions: int = typer.Option(None, "--partitions", help="[dask] 分区数（默认按 Parquet 文件与行组划分，且每个工作线程至少两个）。"),
-    out_parquet: Path = typer.Option(None, "--out-parquet", help="[dask] 结果保留为 Parquet 分区目录，不写入 SQLite。"),
+    out_parquet: str = typer.Option(
+        None, "--out-parquet", help="[dask] 结果保留为 Parquet 分区目录（路径或 s3:// 等 URL），不写入 SQLite。"
+    ),
 ) -> None:
     """全库批量匹配：逐块评估企业库，结果写入 matches/runs/rejects；中断后重新运行会接续。"""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
