@@ -37,6 +37,11 @@ def _peak_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (pool processes, Dask workers): fair under load."""
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+
+
 def _generate(n: int, path: str) -> None:
     from policymatch.registry import generate_registry, write_registry
 
@@ -46,9 +51,10 @@ def _generate(n: int, path: str) -> None:
 def _embedded_sqlite(registry: str, out: str, workers: int) -> dict:
     from policymatch.batch import run_batch
 
+    c0 = _cpu_seconds()
     s = run_batch(registry, RULES, out, AS_OF, workers=workers)
     peak = _peak_mib(resource.RUSAGE_CHILDREN) if workers > 1 else _peak_mib()
-    return {"seconds": s.seconds, "firms": s.n_firms, "peak": peak, "client": _peak_mib()}
+    return {"seconds": s.seconds, "cpu": _cpu_seconds() - c0, "firms": s.n_firms, "peak": peak, "client": _peak_mib()}
 
 
 def _embedded_parquet(registry: str, out: str, workers: int) -> dict:
@@ -57,23 +63,26 @@ def _embedded_parquet(registry: str, out: str, workers: int) -> dict:
     from policymatch.model import load_rules
     from policymatch.registry import read_registry
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_seconds()
     compiled = compile_rules(load_rules(RULES))
     Path(out).mkdir()
     firms = 0
     for i, chunk in enumerate(read_registry(registry)):
         evaluate_chunk(compiled, chunk.firms, AS_OF, 0).to_parquet(f"{out}/part-{i:05d}.parquet", index=False)
         firms += len(chunk.firms)
-    return {"seconds": time.perf_counter() - t0, "firms": firms, "peak": _peak_mib(), "client": _peak_mib()}
+    seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    return {"seconds": seconds, "cpu": cpu, "firms": firms, "peak": _peak_mib(), "client": _peak_mib()}
 
 
 def _dask(registry: str, out: str, workers: int, partitions: int | None, parquet: bool) -> dict:
     from policymatch.dask_run import run_batch_dask
 
     kw = {"out_parquet": out, "db": None} if parquet else {"db": out}
+    c0 = _cpu_seconds()
     s = run_batch_dask(registry, RULES, as_of=AS_OF, n_workers=workers, partitions=partitions, **kw)
     return {
         "seconds": s.seconds,
+        "cpu": _cpu_seconds() - c0,  # the cluster is closed by now: its workers are reaped children
         "cluster": s.seconds_cluster,
         "firms": s.n_firms,
         "peak": max(s.worker_peak_bytes.values()) / 2**20,
@@ -109,10 +118,12 @@ def _table(title: str, runs: dict[str, dict]) -> None:
     base = next(iter(runs.values()))
     base_rate = base["firms"] / base["seconds"]
     print(f"\n{title}")
-    print(f"{'run':<40}{'seconds':>9}{'firms/s':>10}{'vs base':>9}{'peak MiB/worker':>17}{'client MiB':>12}")
+    print(f"{'run':<36}{'seconds':>8}{'firms/s':>9}{'vs base':>8}{'CPU s':>8}{'firms/CPU s':>12}"
+          f"{'peak MiB/worker':>16}{'client MiB':>11}")
     for name, r in runs.items():
         rate = r["firms"] / r["seconds"]
-        print(f"{name:<40}{r['seconds']:>9.1f}{rate:>10,.0f}{rate / base_rate:>8.2f}x{r['peak']:>17,.0f}{r['client']:>12,.0f}")
+        print(f"{name:<36}{r['seconds']:>8.1f}{rate:>9,.0f}{rate / base_rate:>7.2f}x{r['cpu']:>8.1f}"
+              f"{r['firms'] / r['cpu']:>12,.0f}{r['peak']:>16,.0f}{r['client']:>11,.0f}")
         if "cluster" in r:
             print(f"{'':<40}({r['partitions']} partitions; {r['cluster']:.1f} s on the cluster)")
 

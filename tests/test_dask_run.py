@@ -73,6 +73,7 @@ def embedded(registry, rules, tmp_path_factory):
 
 def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, rules, embedded, cluster, tmp_path):
     from policymatch.push import push
+    from policymatch.roster import roster
 
     db_e, expected = embedded
     db = tmp_path / "dask.db"
@@ -96,6 +97,12 @@ def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, rules
         for n in "ed"
     ]
     assert pushed[0] == pushed[1] and pushed[0]
+    # and the 免申即享 roster (names and districts come from the parts' firm columns)
+    rosters = []
+    for d, name in ((db_e, "e"), (db, "d")):
+        roster(d, tmp_path / f"{name}.csv", policy="021")
+        rosters.append((tmp_path / f"{name}.csv").read_text(encoding="utf-8-sig"))
+    assert rosters[0] == rosters[1] and rosters[0].count("\n") > 2
 
 
 def test_cli_engine_dask_keeps_parquet_partitions(registry, rules, embedded, tmp_path):

@@ -31,7 +31,7 @@ def _batch(
     workers: int = typer.Option(1, "--workers", help="并行评估的进程数。"),
     engine: Engine = typer.Option(Engine.embedded, "--engine", help="执行引擎：embedded 本机；dask 在 Dask 集群上按 Parquet 分区评估。"),
     scheduler: str = typer.Option(None, "--scheduler", help="[dask] 调度器地址，如 tcp://10.0.0.5:8786；不给则按本机核数启动本地集群。"),
-    partitions: int = typer.Option(None, "--partitions", help="[dask] 分区数（默认按 Parquet 文件与行组划分，且每个工作线程至少两个）。"),
+    partitions: int = typer.Option(None, "--partitions", help="[dask] 分区数（默认约每 10 万家一个分区，且每个工作线程至少两个）。"),
     out_parquet: str = typer.Option(
         None, "--out-parquet", help="[dask] 结果保留为 Parquet 分区目录（路径或 s3:// 等 URL），不写入 SQLite。"
     ),
