@@ -35,11 +35,45 @@ def _rows(db, sql=MATCH_SQL) -> list[tuple]:
         return c.execute(sql).fetchall()
 
 
+#: a 免申即享 (auto) item, so that a roster can be compared (the bundled reviewed rules have none)
+AUTO_RULE = """\
+id: T7
+title: 测试用免申即享政策（issue 7）
+issuer: 测试
+doc_number: null
+valid_from: null
+valid_to: null
+region: '140000'
+items:
+- id: '1'
+  name: 规上企业稳岗奖励
+  text: 对上年营业收入达到2000万元以上的企业，免申即享给予10万元奖励。
+  conditions:
+  - field: revenue
+    op: gte
+    value: 20000000
+    text: 上年营业收入达到2000万元以上
+  benefit:
+    kind: award
+    amount: 100000
+    rate: null
+    base: null
+    cap: null
+    unit_amount: null
+    unit: null
+    max_amount: null
+    text: 给予10万元奖励
+  apply_mode: auto
+  exclusive_group: null
+"""
+
+
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
     d = tmp_path_factory.mktemp("rules")
     for name in RULE_FILES:
         (d / name).write_bytes((RULES / name).read_bytes())
+    (d / "T7.yaml").write_text(AUTO_RULE, encoding="utf-8")
     return d
 
 
@@ -100,7 +134,7 @@ def test_local_cluster_of_two_workers_gives_the_embedded_matches(registry, rules
     # and the 免申即享 roster (names and districts come from the parts' firm columns)
     rosters = []
     for d, name in ((db_e, "e"), (db, "d")):
-        roster(d, tmp_path / f"{name}.csv", policy="021")
+        roster(d, tmp_path / f"{name}.csv", policy="T7")
         rosters.append((tmp_path / f"{name}.csv").read_text(encoding="utf-8-sig"))
     assert rosters[0] == rosters[1] and rosters[0].count("\n") > 2
 
