@@ -3,7 +3,8 @@
 Why: a national registry (180 million entities) does not fit one machine. Dask reads the registry
 as Parquet partitions, every worker applies the same pure per-chunk function (``evaluate_chunk``
 of the batch job) with the compiled rules broadcast once, and each partition's matches are
-written as one Parquet file ``part-NNNNN.parquet``. A file appears only when complete (written
+written as one Parquet file ``part-NNNNN.parquet`` (with ``firms-NNNNN`` naming the matched firms
+and ``rejects-NNNNN`` holding bad rows). A file appears only when complete (written
 under a temporary name, then renamed), so a worker killed mid-run leaves no half file behind,
 and Dask may rerun its task anywhere. Merging into SQLite is the caller's step
 (:mod:`policymatch.dask_run`).
@@ -42,8 +43,9 @@ __all__ = [
     "REJECTS_PREFIX",
     "evaluate_partitions",
     "partition_file",
-    "with_firm_columns",
+    "matched_firms",
     "FIRM_COLUMNS",
+    "FIRMS_PREFIX",
     "worker_peak_memory",
 ]
 
@@ -51,9 +53,11 @@ DASK_MISSING = (
     '未安装 Dask：分布式运行需要可选依赖，请执行 pip install "policymatch[dask]"（集群的每个节点都要安装同一版本）'
 )
 
-#: firm columns carried into the part files next to each match (the store's ``match_firms``)
+#: firm columns written for every matched firm (``firms-NNNNN.parquet``; the store's ``match_firms``)
 FIRM_COLUMNS = ("name", "region")
 
+#: part files of partition N: matches ``part-N``, its matched firms ``firms-N``, its bad rows ``rejects-N``
+FIRMS_PREFIX = "firms"
 REJECTS_PREFIX = "rejects"
 
 #: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame
@@ -163,19 +167,19 @@ def read_partitions(
     return ddf if partitions == ddf.npartitions else ddf.repartition(npartitions=partitions)
 
 
-def with_firm_columns(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
-    """Matches with the firm's ``name`` and ``region`` attached (rosters and pushes name the firm).
+def matched_firms(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
+    """``uscc`` and the naming columns (``FIRM_COLUMNS``) of the firms that have at least one match.
 
-    >>> m = pd.DataFrame({"uscc": ["B", "A"], "item_id": ["1", "2"]})
-    >>> f = pd.DataFrame({"uscc": ["A", "B"], "name": ["甲", "乙"], "region": ["140105", None]})
-    >>> with_firm_columns(m, f)[["uscc", "name"]].values.tolist()
-    [['B', '乙'], ['A', '甲']]
+    Rosters and pushes name the firm; one small frame per partition is much cheaper than
+    repeating the name on every match row.
+
+    >>> m = pd.DataFrame({"uscc": ["B", "B"], "item_id": ["1", "2"]})
+    >>> f = pd.DataFrame({"uscc": ["A", "B"], "name": ["甲", "乙"], "region": ["140105", "140106"], "revenue": [1, 2]})
+    >>> matched_firms(m, f).to_dict("records")
+    [{'uscc': 'B', 'name': '乙', 'region': '140106'}]
     """
-    cols = [c for c in FIRM_COLUMNS if c in firms.columns and c not in matches.columns]
-    if not cols:
-        return matches
-    named = firms[["uscc", *cols]].drop_duplicates("uscc")
-    return matches.merge(named, on="uscc", how="left", validate="many_to_one")
+    cols = ["uscc", *[c for c in FIRM_COLUMNS if c in firms.columns]]
+    return firms.loc[firms["uscc"].isin(matches["uscc"].unique()), cols].reset_index(drop=True)
 
 
 def _write_parquet(df: pd.DataFrame, out_dir: str, name: str) -> None:
@@ -211,10 +215,11 @@ def _evaluate_part(
     start = time.perf_counter()
     number = partition_info["number"] if partition_info else 0
     firms, rejects = prepare(raw, f"{file}#{number}")
-    matches = with_firm_columns(chunk_fn(compiled, firms, as_of, run_id), firms)
+    matches = chunk_fn(compiled, firms, as_of, run_id)
     if len(rejects):
         _write_parquet(rejects, out_dir, partition_file(number, REJECTS_PREFIX))
-    _write_parquet(matches, out_dir, partition_file(number))
+    _write_parquet(matched_firms(matches, firms), out_dir, partition_file(number, FIRMS_PREFIX))
+    _write_parquet(matches, out_dir, partition_file(number))  # last: its presence means the partition is complete
     return _stats_frame([PartStats(number, len(firms), len(matches), len(rejects), time.perf_counter() - start)])
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from .batch import DEFAULT_CHUNK, RunSummary, evaluate_chunk, prepare_run
 from .dask_engine import (
-    FIRM_COLUMNS,
+    FIRMS_PREFIX,
     REJECTS_PREFIX,
     PartStats,
     dask_client,
@@ -98,7 +98,7 @@ def _fresh_dir(path: str | Path) -> tuple[Any, str]:
     fs, root = fsspec.core.url_to_fs(str(path))
     if fs.exists(root):
         names = [PurePosixPath(p).name for p in fs.ls(root, detail=False)]
-        if not (MANIFEST in names or all(n.startswith(("part-", REJECTS_PREFIX)) for n in names)):
+        if not (MANIFEST in names or all(n.startswith(("part-", FIRMS_PREFIX, REJECTS_PREFIX)) for n in names)):
             raise InputError("输出目录非空且不是 policymatch 的分区结果，拒绝覆盖", file=str(path))
         fs.rm(root, recursive=True)
     fs.makedirs(root, exist_ok=True)
@@ -115,15 +115,13 @@ def _merge(prep: Any, out_dir: Path, stats: list[PartStats]) -> None:
     for s in stats:
         if s.number in prep.done:
             continue
-        matches = _read_part(out_dir, s.number)
-        firms = matches[["uscc", *[c for c in FIRM_COLUMNS if c in matches.columns]]].drop_duplicates("uscc")
         prep.store.write_matches(
-            matches.drop(columns=list(FIRM_COLUMNS), errors="ignore"),
+            _read_part(out_dir, s.number),
             prep.run_id,
             s.number,
             n_firms=s.firms,
             rejects=_read_part(out_dir, s.number, REJECTS_PREFIX),
-            firms=firms,
+            firms=_read_part(out_dir, s.number, FIRMS_PREFIX),
             seconds_evaluate=s.seconds,
         )
 

@@ -54,8 +54,9 @@ def test_every_partition_written_once_with_all_matches(client, registry, tmp_pat
     assert sorted(seen) == [(i, 5) for i in range(5)]
     assert sum(s.firms for s in stats) == len(df)
     files = sorted(p.name for p in out.iterdir())
-    assert files == [dask_engine.partition_file(i) for i in range(5)]  # no temporary leftovers
-    got = pd.concat([pd.read_parquet(out / f) for f in files])
+    parts = [dask_engine.partition_file(i) for i in range(5)]
+    assert files == sorted(parts + [dask_engine.partition_file(i, dask_engine.FIRMS_PREFIX) for i in range(5)])
+    got = pd.concat([pd.read_parquet(out / f) for f in parts])
     expected = df[df["revenue"].fillna(-1) >= 500]["uscc"]
     assert sorted(got["uscc"]) == sorted(expected)
     assert sum(s.rows for s in stats) == len(expected)

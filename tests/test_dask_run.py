@@ -154,7 +154,9 @@ def test_cli_engine_dask_keeps_parquet_partitions(registry, rules, embedded, tmp
         f"part-{i:05d}.parquet" for i in range(3)
     ]
     assert (out / MANIFEST).exists()
-    got = pd.read_parquet(out)
+    got = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("part-*.parquet"))])
+    named = pd.concat([pd.read_parquet(p) for p in sorted(out.glob("firms-*.parquet"))])
+    assert set(named["uscc"]) == set(got["uscc"]) and named["name"].notna().all()
     keys = sorted(zip(got["uscc"], got["policy_id"], got["item_id"], got["status"], strict=True))
     assert keys == sorted(row[:3] + (row[3],) for row in embedded[1])
 
