@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .engine import compile_rules, match_firm
 from .engine.onefirm import firm_row
 from .engine.reference import evaluate_item
 from .errors import InputError
@@ -63,6 +64,8 @@ class Line:
     status: str | None = None
     #: position among the item's condition nodes as the engine counts them (document region first), or None
     node: int | None = None
+    #: the firm's value for this condition as the one-firm engine words it ("4200万元", "未知"), with a firm
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def _item_text(it: ItemInterpretation, with_firm: bool) -> str:
         for ln in lines:
             mark = next((m for k, m, _ in STATUS_WORDS.values() if k == ln.status), "·")
             verdict = next((w for k, _, w in STATUS_WORDS.values() if k == ln.status), "")
-            rows.append(f"    {mark} {ln.words}" + (f"【{verdict}】" if with_firm and verdict else ""))
+            seen = f"（企业：{ln.value}）" if with_firm and ln.value and ln.value != "—" else ""
+            rows.append(f"    {mark} {ln.words}" + (f"【{verdict}】{seen}" if with_firm and verdict else ""))
             rows.append(f"      原文：{ln.source}")
     return "\n".join(rows)
 
@@ -183,22 +187,28 @@ def _exclusive_words(doc: Document, item: Item) -> str | None:
     return f"与{names}不重复享受，同时符合的按就高原则只享受其中一项"
 
 
-def _item_lines(doc: Document, item: Item, results: tuple[bool | None, ...] | None) -> tuple[Line, ...]:
-    """Lines of one item; ``results`` are the engine's per-node results (document region first)."""
+def _item_lines(
+    doc: Document, item: Item, results: tuple[bool | None, ...] | None, values: tuple[str, ...] = ()
+) -> tuple[Line, ...]:
+    """Lines of one item; ``results`` are the engine's per-node results (document region first),
+    ``values`` the firm's value per node as the one-firm match words it."""
 
     def status(k: int) -> str | None:
         return None if results is None else STATUS_WORDS[results[k]][0]
+
+    def value(k: int) -> str | None:
+        return values[k] if k < len(values) else None
 
     lines: list[Line] = []
     offset = 0
     if doc.region:
         offset = 1
         source = f"发文机关：{doc.issuer}" if doc.issuer else f"《{doc.title}》"
-        lines.append(Line("subject", f"注册地在{region_name(doc.region)}的企业", source, status(0), 0))
+        lines.append(Line("subject", f"注册地在{region_name(doc.region)}的企业", source, status(0), 0, value(0)))
     for k, node in enumerate(item.conditions):
         section = _section_of(node)
         words = _manual_words(node) if section == "manual" else describe_condition(node)
-        lines.append(Line(section, words, _source(node, item), status(k + offset), k + offset))
+        lines.append(Line(section, words, _source(node, item), status(k + offset), k + offset, value(k + offset)))
     if not any(ln.section == "subject" for ln in lines):
         lines.append(Line("subject", "原文未限定企业类型或地区", item.text))
     b = item.benefit
@@ -248,7 +258,8 @@ def interpret(
         notes.append("本政策未提取出面向企业的具体支持事项（可能为工作方案或机制类文件）。")
     if when is not None and not doc.in_force(when):
         notes.append(f"截至 {when}，本政策不在有效期内。")
-    worded = tuple(_interpret_item(doc, it, firm_dict, when) for it in items)
+    values = _firm_values(doc, firm, when) if firm is not None and when is not None and doc.in_force(when) else {}
+    worded = tuple(_interpret_item(doc, it, firm_dict, when, values.get(it.id, ())) for it in items)
     return Interpretation(
         policy_id=doc.id,
         title=doc.title,
@@ -271,7 +282,15 @@ def _firm_dict(firm: Any) -> tuple[dict[str, Any] | None, str | None]:
     return row, str(row.get("name") or row.get("uscc") or "（未命名企业）")
 
 
-def _interpret_item(doc: Document, item: Item, firm: dict[str, Any] | None, as_of: str | None) -> ItemInterpretation:
+def _firm_values(doc: Document, firm: Any, as_of: str) -> dict[str, tuple[str, ...]]:
+    """Per item, the firm's value of each condition node, worded by the one-firm engine (``match_firm``)."""
+    result = match_firm(compile_rules([doc]), firm, as_of)
+    return {m.item_id: tuple(c.value for c in m.conditions) for m in result.items}
+
+
+def _interpret_item(
+    doc: Document, item: Item, firm: dict[str, Any] | None, as_of: str | None, values: tuple[str, ...] = ()
+) -> ItemInterpretation:
     if firm is None:
         return ItemInterpretation(item.id, item.name, item.text, _item_lines(doc, item, None))
     assert as_of is not None
@@ -279,6 +298,6 @@ def _interpret_item(doc: Document, item: Item, firm: dict[str, Any] | None, as_o
         return ItemInterpretation(item.id, item.name, item.text, _item_lines(doc, item, None), "not_in_force")
     verdict = evaluate_item(item, doc, firm, as_of)
     return ItemInterpretation(
-        item.id, item.name, item.text, _item_lines(doc, item, verdict.results), verdict.status, verdict.amount
+        item.id, item.name, item.text, _item_lines(doc, item, verdict.results, values), verdict.status, verdict.amount
     )
 

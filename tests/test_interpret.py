@@ -158,6 +158,9 @@ def test_firm_explain_text_says_met_unmet_and_missing(docs):
     assert cond == {"政策有效期内新认定为高新技术企业": "met", "营业收入不低于2000万元": "unmet"}
     text = r.to_text()
     assert "不符合条件" in text and "【不符合】" in text and "【符合】" in text
+    # the firm's own figures, as the one-firm engine words them, beside each condition
+    assert [ln.value for ln in r.items[0].section("conditions")] == ["已认定（2025-02-01）", "1000万元"]
+    assert "【不符合】（企业：1000万元）" in text
     r = interpret(docs["043"], "2-2", firm={"region": "140171"}, as_of="2025-06-30")
     assert [ln.status for ln in r.items[0].section("conditions")] == ["unknown", "unknown"]
     assert "待核实" in r.to_text() and "【缺少数据或需人工核实】" in r.to_text()
