@@ -2,5 +2,6 @@
 
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: when output goes to a file or pipe, long lines (paths, sentences) are not cut at 80 columns
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)

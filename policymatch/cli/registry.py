@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ..registry import generate_file, load_registry
-from ..registry.generate import parse_extra_regions
 from ._console import console, err_console
 
 registry_app = typer.Typer(
@@ -41,6 +39,9 @@ def generate(
     ),
 ) -> None:
     with err_console.status(f"正在生成 {n} 家企业…"):
+        from ..registry import generate_file  # lazy: pandas loads only for the commands that need it
+        from ..registry.generate import parse_extra_regions
+
         path = generate_file(n, seed, out, parse_extra_regions(extra_regions))
     console.print(f"已生成 {n} 家企业 → {path}")
 
@@ -51,6 +52,8 @@ def load(
     db: Path = typer.Option(..., "--db", help="目标 SQLite 数据库（其中 firms、rejects 表会被替换）"),
     chunk: int = typer.Option(200_000, "--chunk", min=1, help="每批处理的行数（控制内存）"),
 ) -> None:
+    from ..registry import load_registry
+
     with _progress() as bar:
         task = bar.add_task("校验并入库", total=None)
 
