@@ -57,11 +57,11 @@ def test_ten_megabyte_file_answers_within_seconds(tmp_path):
     t0 = time.perf_counter()
     with pytest.raises(ParseError, match="过长|过大"):
         parse_file(f)
-    assert time.perf_counter() - t0 < 10
+    assert time.perf_counter() - t0 < 30  # refused after reading, not after parsing (~0.1 s on an idle core)
 
 
 def test_long_unpunctuated_text_is_bounded():
     text = "对企业给予奖励" + "1万元以上、" * 20_000
     t0 = time.perf_counter()
     parse_text(text)
-    assert time.perf_counter() - t0 < 20
+    assert time.perf_counter() - t0 < 60  # bounded sentences keep it linear (~1 s on an idle core)
