@@ -65,3 +65,13 @@ def test_long_unpunctuated_text_is_bounded():
     t0 = time.perf_counter()
     parse_text(text)
     assert time.perf_counter() - t0 < 60  # bounded sentences keep it linear (~1 s on an idle core)
+
+
+@pytest.mark.issue(3)
+@pytest.mark.parametrize("text", ["10001000010000100000000%给予", "100010000001000000000亿元给予", "一万亿亿亿亿亿亿元给予奖励"])
+def test_absurdly_long_numerals_are_not_amounts_and_do_not_crash(text):
+    # found by hypothesis: exact decimal arithmetic overflowed on 20+ digit numerals
+    doc = parse_text(text)
+    for item in doc.items:
+        b = item.benefit
+        assert all(v is None or v < 10**23 for v in (b.amount, b.cap, b.max_amount))

@@ -213,6 +213,8 @@ def _near_miss(compiled, table, i, node_codes, fv, amounts, known, best, within)
             continue
         p = compiled.predicates[node[0]]
         x = fv.number(p.field)
+        if x is None:  # `crosses` is false on field_prev alone; nothing to close (the vectorised path sees NaN)
+            return None
         g, rel = gap(p, x)
         if not (g >= 0 and rel <= within):
             return None

@@ -54,16 +54,30 @@ class Mention:
     text: str
 
 
+_MAX_DIGITS = 15
+
+
 @lru_cache(maxsize=4096)
 def cn_number(s: str) -> float | None:
-    """Chinese or Arabic numeral string → number (``'五十'`` → 50); None when it is not a number."""
+    """Chinese or Arabic numeral string → number (``'五十'`` → 50); None when it is not a number.
+
+    Numerals of more than 15 digits are not amounts a policy states (they are page junk or
+    concatenated figures) and would overflow exact decimal arithmetic later: None.
+
+    >>> cn_number("五十"), cn_number("1000100001000010000000")
+    (50, None)
+    """
     if re.fullmatch(r"\d+(?:\.\d+)?", s):
+        if len(s.split(".")[0].lstrip("0")) > _MAX_DIGITS:
+            return None
         return float(s) if "." in s else int(s)
     try:
         import cn2an
 
         v = cn2an.cn2an(s, "smart")
     except Exception:  # cn2an raises ValueError and others on non-numerals
+        return None
+    if v is None or abs(v) >= 10**_MAX_DIGITS:
         return None
     return v
 

@@ -153,3 +153,23 @@ def test_outcome_check(check, path):
         for item_id, attrs in per_item.items():
             outcome = got[(k, "p", item_id)]
             assert {a: getattr(outcome, a) for a in attrs} == attrs, (check, path, k, item_id)
+
+
+@pytest.mark.issue(4)
+def test_crosses_false_on_prev_alone_is_not_a_near_miss():
+    # found by hypothesis: revenue missing, revenue_prev already at the threshold → crosses is false,
+    # and the one-firm near-miss search must not subtract from a missing value
+    import pandas as pd
+
+    from policymatch.engine import compile_rules, match_firm
+    from policymatch.model import document_from_dict
+
+    doc = document_from_dict(
+        {"items": [{"id": "1", "conditions": [{"field": "revenue", "op": "crosses", "value": 0}],
+                    "benefit": {"kind": "award", "amount": 100}}]},
+        "d",
+    )
+    result = match_firm(compile_rules([doc]), pd.DataFrame([{"uscc": "x", "revenue_prev": 0}]), "2025-01-01")
+    d = result.to_dict(statuses=("eligible", "unknown", "ineligible"), full=True)
+    assert [it["status"] for it in d["items"]] == ["ineligible"]
+    assert d["near_misses"] == []
