@@ -157,12 +157,16 @@ def match_firm(compiled: CompiledRules, firm: Any, as_of: str | None = None, *, 
                for i in candidates}
     explainer = _Explainer(fv)
     order_list = order.tolist()
+    pred_codes = codes.tolist()
+    needed_cache: dict[int, list[tuple[str, str]]] = {}
 
     def make(rank: int) -> ItemMatch:
         i = order_list[rank]
         e = table.entries[i]
         status = _STATUS[item[i]]
-        needed, manual = _unknowns(fv, e, nodes[i], preds) if status == "unknown" else ((), ())
+        needed, manual = (
+            _unknowns(fv, e, nodes[i], preds, pred_codes, needed_cache) if status == "unknown" else ((), ())
+        )
         g = bool(granted[i])
         return ItemMatch(
             table.infos[i], status, int(amounts[i]) if known[i] else None, g, g and e.item.apply_mode == "auto",
@@ -189,8 +193,15 @@ _STATUS = ("ineligible", "unknown", "eligible")
 _RANK = np.array([2, 1, 0])
 
 
-def _unknowns(fv: FirmValues, e: CompiledItem, codes: np.ndarray, preds: list[Predicate]) -> tuple[tuple, tuple]:
-    """(fields to supply, manual checks) of an unknown item."""
+def _unknowns(
+    fv: FirmValues, e: CompiledItem, codes: np.ndarray, preds: list[Predicate], pred_codes: list[int], cache: dict
+) -> tuple[tuple, tuple]:
+    """(fields to supply, manual checks) of an unknown item.
+
+    ``pred_codes`` are the predicate results already computed for this firm (1 = unknown), and
+    ``cache`` keeps each predicate's needed fields, so ranking hundreds of unknown items costs
+    no second evaluation.
+    """
     needed: dict[str, str] = {}
     manual = []
     for c, r, node in zip(e.node_conds, codes.tolist(), e.nodes):
@@ -199,8 +210,11 @@ def _unknowns(fv: FirmValues, e: CompiledItem, codes: np.ndarray, preds: list[Pr
         for a, pid in zip(c.any if isinstance(c, AnyGroup) else (c,), node, strict=True):
             if preds[pid].field == "other":
                 manual.append(a.text or "需人工核实的条件")
-            elif evaluate_scalar(fv, preds[pid]) is None:
-                needed.update(_needed(fv, a, preds[pid]))
+            elif pred_codes[pid] == 1:
+                fields = cache.get(pid)
+                if fields is None:
+                    fields = cache[pid] = _needed(fv, a, preds[pid])
+                needed.update(fields)
     return tuple({"field": f, "label": lab} for f, lab in needed.items()), tuple(manual)
 
 
