@@ -152,8 +152,15 @@ class ItemMatch:
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         """JSON form of the item. ``conditions`` lists every condition for eligible, unknown and near-miss
         items (or always with ``full``); for other ineligible items only the unmet ones (the reasons)."""
-        if full or self.status != "ineligible" or self.near_miss is not None:
-            conds = [c.to_dict() for c in self.conditions]
+        if self._conditions is not None and (full or self.status != "ineligible" or self.near_miss is not None):
+            conds = [c.to_dict() for c in self._conditions]
+        elif full or self.status != "ineligible" or self.near_miss is not None:
+            # same dicts as ConditionCheck.to_dict, built without the intermediate objects (hot in one-firm JSON)
+            vt = self._explainer.value_text
+            conds = [
+                {**st, "value": vt(c), "result": _RESULTS[r], "result_label": RESULT_LABELS[_RESULTS[r]]}
+                for st, c, r in zip(self.info.statics, self.info.entry.node_conds, self._codes)
+            ]
         else:
             vt = self._explainer.value_text
             conds = [{**st, "value": vt(c), "result": "unmet", "result_label": "不满足"}
