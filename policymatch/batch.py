@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .match_patterns import CompactMatches, compact_matches
 from .model import load_rules
 from .store import Store
 
@@ -123,9 +124,10 @@ def _init_worker(compiled: Any) -> None:
     _WORKER_RULES = compiled
 
 
-def _work(chunk_id: int, firms: pd.DataFrame, as_of: str, run_id: int) -> tuple[int, pd.DataFrame, float]:
+def _work(chunk_id: int, firms: pd.DataFrame, as_of: str, run_id: int) -> tuple[int, CompactMatches, float]:
+    """Evaluate one chunk in a worker and compact it there: only the compact form is sent back."""
     t0 = time.perf_counter()
-    res = evaluate_chunk(_WORKER_RULES, firms, as_of, run_id)
+    res = compact_matches(evaluate_chunk(_WORKER_RULES, firms, as_of, run_id))
     return chunk_id, res, time.perf_counter() - t0
 
 
@@ -210,7 +212,7 @@ def run_batch(
     store, run_id = prep.store, prep.run_id
     counters = {"firms": 0, "rows": 0, "skipped": 0}
 
-    def commit(chunk_id: int, firms: pd.DataFrame, rejects: pd.DataFrame | None, res: pd.DataFrame, secs: float) -> None:
+    def commit(chunk_id: int, firms: pd.DataFrame, rejects: pd.DataFrame | None, res: pd.DataFrame | CompactMatches, secs: float) -> None:
         counters["rows"] += store.write_matches(
             res, run_id, chunk_id, n_firms=len(firms), rejects=rejects, firms=_names(firms), seconds_evaluate=secs
         )

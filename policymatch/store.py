@@ -44,6 +44,7 @@ import pyarrow as pa
 import sqlite_utils
 
 from .errors import StoreError
+from .match_patterns import PATTERN_COLUMNS, CompactMatches, compact_matches
 
 __all__ = ["Store", "MATCH_COLUMNS", "REJECT_COLUMNS", "RunInfo", "now_iso"]
 
@@ -115,7 +116,7 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         },
         ("run_id", "chunk_id"),
     ),
-    "matches": (
+    "match_rows": (
         {
             "uscc": str,
             "policy_id": str,
@@ -132,7 +133,27 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         },
         MATCH_KEY,
     ),
-    "match_firms": ({"uscc": str, "name": str, "region": str, "run_id": int}, "uscc"),
+    "match_firms": (
+        {"uscc": str, "name": str, "region": str, "pattern_id": int, "prev_pattern_id": int, "run_id": int},
+        "uscc",
+    ),
+    "patterns": ({"pattern_id": int, "signature": str, "n_rows": int, "created": str}, "pattern_id"),
+    "pattern_rows": (
+        {
+            "pattern_id": int,
+            "policy_id": str,
+            "item_id": str,
+            "status": str,
+            "amount": int,
+            "granted": int,
+            "score": float,
+            "near_miss": str,
+            "n_met": int,
+            "n_unmet": int,
+            "n_unknown": int,
+        },
+        ("pattern_id", "policy_id", "item_id"),
+    ),
     "rulesets": ({"rules_hash": str, "created": str, "n_docs": int, "n_items": int, "docs": str}, "rules_hash"),
     "items": (
         {
@@ -189,9 +210,32 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         "push_id",
     ),
 }
-# ``matches`` has no secondary index on purpose: each one costs on every row written (the
-# bottleneck of a run); the end-of-run sweep and rosters scan instead.
-_INDEXES: list[tuple[str, list[str]]] = []
+# ``match_rows`` has no secondary index on purpose: each one costs on every row written (the
+# bottleneck of a run); the end-of-run sweep and rosters scan instead. ``match_firms`` is one
+# row per firm, so an index from pattern to firms (rosters and searches by item) is cheap.
+_INDEXES: list[tuple[str, list[str], bool]] = [("match_firms", ["pattern_id"], False), ("patterns", ["signature"], True)]
+
+#: tables written row by row in bulk: stored in their primary-key B-tree (one tree to update per row, not two)
+_WITHOUT_ROWID = ("match_rows", "pattern_rows", "match_firms")
+_SQL_TYPES = {int: "INTEGER", str: "TEXT", float: "REAL"}
+
+
+def _create_without_rowid(name: str, columns: dict[str, type], pk: Any) -> str:
+    """DDL for one of our own tables (names and types are constants of this module, never user input)."""
+    keys = (pk,) if isinstance(pk, str) else tuple(pk)
+    cols = ", ".join(f"[{c}] {_SQL_TYPES[t]}" + (" NOT NULL" if c in keys else "") for c, t in columns.items())
+    return f"CREATE TABLE [{name}] ({cols}, PRIMARY KEY ({', '.join(f'[{k}]' for k in keys)})) WITHOUT ROWID"
+
+
+#: what readers query: one row per firm × item, the firm's own rows and its shared pattern's rows
+_MATCHES_VIEW = f"""
+CREATE VIEW IF NOT EXISTS matches AS
+SELECT {", ".join(MATCH_COLUMNS)} FROM match_rows
+UNION ALL
+SELECT f.uscc, p.policy_id, p.item_id, p.status, p.amount, p.granted, p.score, p.near_miss,
+       p.n_met, p.n_unmet, p.n_unknown, f.run_id
+FROM match_firms f JOIN pattern_rows p ON p.pattern_id = f.pattern_id
+"""
 
 
 def now_iso() -> str:
@@ -238,8 +282,15 @@ def _rows(df: pd.DataFrame, columns: tuple[str, ...], kinds: dict[str, type]) ->
     return list(zip(*cols, strict=True))
 
 
-def _key_of(row: tuple) -> tuple:
-    return row[:3]
+def _sort_rank(s: pd.Series) -> np.ndarray:
+    """Integer ranks that sort like the column's text (categoricals by their categories' text)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.asarray(s.cat.categories.astype(str), dtype=object)
+        rank = np.empty(len(cats) + 1, np.int64)
+        rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
+        rank[-1] = -1  # missing (code -1) first
+        return rank[s.cat.codes.to_numpy(np.int64)]
+    return np.asarray(pd.factorize(s.astype(str) if s.dtype == object else s, sort=True)[0], np.int64)
 
 
 class Store:
@@ -267,10 +318,26 @@ class Store:
 
     # ----------------------------------------------------------------- schema
     def _ensure_tables(self) -> None:
-        for name, (columns, pk) in _TABLES.items():
-            self.db[name].create(columns, pk=pk, if_not_exists=True)
-        for table, cols in _INDEXES:
-            self.db[table].create_index(cols, if_not_exists=True)
+        """Create what is missing; bring a database written by an older version up to date (nothing is dropped)."""
+        with self.db.atomic():
+            if "matches" in self.db.table_names() and "match_rows" not in self.db.table_names():
+                # before shared patterns, ``matches`` was the table of every row: it becomes the per-firm part
+                self.db.execute("ALTER TABLE matches RENAME TO match_rows")
+            for name, (columns, pk) in _TABLES.items():
+                table = self.db[name]
+                if table.exists():
+                    present = table.columns_dict
+                    for col, kind in columns.items():
+                        if col not in present:
+                            table.add_column(col, kind)
+                elif name in _WITHOUT_ROWID:
+                    self.db.execute(_create_without_rowid(name, columns, pk))
+                else:
+                    table.create(columns, pk=pk)
+            for table, cols, unique in _INDEXES:
+                self.db[table].create_index(cols, unique=unique, if_not_exists=True)
+            self.db.execute(_MATCHES_VIEW)
+        self._pattern_ids: dict[str, int] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -409,7 +476,7 @@ class Store:
     # ---------------------------------------------------------------- matches
     def write_matches(
         self,
-        df: pd.DataFrame,
+        df: pd.DataFrame | CompactMatches,
         run_id: int,
         chunk_id: int | None = None,
         *,
@@ -418,88 +485,213 @@ class Store:
         firms: pd.DataFrame | None = None,
         seconds_evaluate: float = 0.0,
     ) -> int:
-        """Upsert one chunk's match rows (from any writer) and record the chunk, in one transaction.
+        """Store one chunk's match rows (from any writer) and record the chunk, in one transaction.
 
         ``df`` has the engine's columns (``uscc, policy_id, item_id, status`` required; ``amount,
-        granted, score, near_miss, n_met, n_unmet, n_unknown`` optional, others ignored); ineligible rows are
-        dropped. With ``chunk_id`` the write is idempotent: a chunk already recorded for the run
-        is skipped (returns 0). ``firms`` (``uscc, name, region``) names the matched firms for
-        rosters; ``rejects`` are the chunk's bad rows. Returns the number of match rows written.
+        granted, score, near_miss, n_met, n_unmet, n_unknown, auto`` optional, others ignored),
+        or is already compacted by ``compact_matches`` (as the batch's worker processes do, so
+        only the compact form crosses processes); rows neither eligible nor unknown are dropped.
+        Every firm of the chunk gets all its current rows here: its own rows are upserted into
+        ``match_rows`` and its link to a shared pattern replaced in ``match_firms``. With
+        ``chunk_id`` the write is idempotent: a chunk already recorded for the run is skipped
+        (returns 0). ``firms`` (``uscc, name, region``) names the matched firms for rosters;
+        ``rejects`` are the chunk's bad rows. Returns the number of match rows written.
         """
-        missing = [c for c in REQUIRED_MATCH_COLUMNS if c not in df.columns]
-        if missing:
-            raise StoreError(f"匹配结果缺少列：{', '.join(missing)}", file=str(self.path))
         t0 = time.perf_counter()
-        kept = df[df["status"].astype("object").isin(KEPT_STATUSES)] if len(df) else df
-        kinds = _TABLES["matches"][0]
-        kept = kept.assign(run_id=run_id)
-        rows = _rows(kept, MATCH_COLUMNS, kinds)
-        # key order: consecutive rows land in the same B-tree pages (engine output is item-major,
-        # which touches a different page per row: 8× slower on a large table)
-        rows.sort(key=_key_of)
-        status = kept["status"].astype("object")
-        granted = kept["granted"].fillna(False).astype(bool) if "granted" in kept.columns else pd.Series(False, index=kept.index)
-        auto = kept["auto"].fillna(False).astype(bool) if "auto" in kept.columns else pd.Series(False, index=kept.index)
-        stats = {
-            "n_eligible": int((status == "eligible").sum()),
-            "n_unknown": int((status == "unknown").sum()),
-            "n_granted": int(granted.sum()),
-            "n_auto": int((granted & auto & (status == "eligible")).sum()),
-        }
+        if isinstance(df, pd.DataFrame):
+            missing = [c for c in REQUIRED_MATCH_COLUMNS if c not in df.columns]
+            if missing:
+                raise StoreError(f"匹配结果缺少列：{', '.join(missing)}", file=str(self.path))
+            compact = compact_matches(df)
+        else:
+            compact = df
+        try:
+            with self.db.atomic():
+                if chunk_id is not None and self.db.execute(
+                    "SELECT 1 FROM chunks WHERE run_id = ? AND chunk_id = ?", [run_id, chunk_id]
+                ).fetchone():
+                    return 0
+                self._write_rows(compact.explicit, run_id)
+                self._link_firms(compact, self._pattern_ids_of(compact), firms, run_id)
+                n_rej = self._write_rejects(rejects, run_id, chunk_id)
+                if chunk_id is not None:
+                    self.db["chunks"].insert(
+                        {
+                            "run_id": run_id,
+                            "chunk_id": chunk_id,
+                            "n_firms": n_firms if n_firms is not None else len(compact.firm_uscc),
+                            "n_rows": compact.n_rows,
+                            **compact.stats,
+                            "n_rejects": n_rej,
+                            "seconds_evaluate": seconds_evaluate,
+                            "seconds_write": time.perf_counter() - t0,
+                            "done_at": now_iso(),
+                        }
+                    )
+        except BaseException:
+            self._pattern_ids.clear()  # ids handed out inside the rolled-back transaction are void
+            raise
+        return compact.n_rows
+
+    def _write_rows(self, explicit: pd.DataFrame, run_id: int) -> None:
+        """Upsert a chunk's per-firm rows, in key order (consecutive rows share B-tree pages)."""
+        if not len(explicit):
+            return
+        order = np.lexsort([_sort_rank(explicit[c]) for c in reversed(MATCH_KEY)])
+        rows = _rows(explicit.iloc[order].assign(run_id=run_id), MATCH_COLUMNS, _TABLES["match_rows"][0])
         cols = ", ".join(MATCH_COLUMNS)
         marks = ", ".join("?" * len(MATCH_COLUMNS))
         updates = ", ".join(f"{c} = excluded.{c}" for c in MATCH_COLUMNS if c not in MATCH_KEY)
-        sql = (
-            f"INSERT INTO matches ({cols}) VALUES ({marks}) "
-            f"ON CONFLICT(uscc, policy_id, item_id) DO UPDATE SET {updates}"
+        self.db.conn.executemany(
+            f"INSERT INTO match_rows ({cols}) VALUES ({marks}) ON CONFLICT(uscc, policy_id, item_id) DO UPDATE SET {updates}",
+            rows,
         )
-        with self.db.atomic():
-            if chunk_id is not None and self.db.execute(
-                "SELECT 1 FROM chunks WHERE run_id = ? AND chunk_id = ?", [run_id, chunk_id]
-            ).fetchone():
-                return 0
-            self.db.conn.executemany(sql, rows)
-            if firms is not None and len(kept):
-                named = firms[firms["uscc"].isin(kept["uscc"].unique())]
-                frows = _rows(named.assign(run_id=run_id), ("uscc", "name", "region", "run_id"), _TABLES["match_firms"][0])
-                self.db.conn.executemany(
-                    "INSERT INTO match_firms (uscc, name, region, run_id) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(uscc) DO UPDATE SET name = excluded.name, region = excluded.region, "
-                    "run_id = excluded.run_id",
-                    frows,
-                )
-            n_rej = 0
-            if rejects is not None and len(rejects):
-                rej = rejects.assign(run_id=run_id, chunk_id=chunk_id)
-                recs = [
-                    {k: (None if pd.isna(v) else v) for k, v in r.items()}
-                    for r in rej[[c for c in (*REJECT_COLUMNS, "run_id", "chunk_id") if c in rej.columns]].to_dict("records")
-                ]
-                self.db["rejects"].insert_all(recs, alter=True)
-                n_rej = len(recs)
-            if chunk_id is not None:
-                self.db["chunks"].insert(
-                    {
-                        "run_id": run_id,
-                        "chunk_id": chunk_id,
-                        "n_firms": n_firms if n_firms is not None else int(df["uscc"].nunique()),
-                        "n_rows": len(rows),
-                        **stats,
-                        "n_rejects": n_rej,
-                        "seconds_evaluate": seconds_evaluate,
-                        "seconds_write": time.perf_counter() - t0,
-                        "done_at": now_iso(),
-                    }
-                )
-        return len(rows)
+
+    def _pattern_ids_of(self, compact: CompactMatches) -> list[int]:
+        """The ``pattern_id`` of each of the chunk's signatures; patterns not stored yet are added with their rows."""
+        hexes = [sig.hex() for sig in compact.signatures]
+        unknown = [h for h in hexes if h not in self._pattern_ids]
+        for k in range(0, len(unknown), 500):
+            part = unknown[k : k + 500]
+            sql = f"SELECT signature, pattern_id FROM patterns WHERE signature IN ({', '.join('?' * len(part))})"
+            self._pattern_ids.update(self.db.execute(sql, part).fetchall())
+        new = [k for k, h in enumerate(hexes) if h not in self._pattern_ids]
+        if new:
+            sizes = np.bincount(compact.pattern_rows["pattern"].to_numpy(np.int64), minlength=len(hexes))
+            created = now_iso()
+            first = int(self.db.execute("SELECT COALESCE(MAX(pattern_id), 0) + 1 FROM patterns").fetchone()[0])
+            self.db.conn.executemany(
+                "INSERT INTO patterns (pattern_id, signature, n_rows, created) VALUES (?, ?, ?, ?)",
+                [(first + j, hexes[k], int(sizes[k]), created) for j, k in enumerate(new)],
+            )
+            self._pattern_ids.update({hexes[k]: first + j for j, k in enumerate(new)})
+            ids = np.array([self._pattern_ids[h] for h in hexes], np.int64)
+            part = compact.pattern_rows[compact.pattern_rows["pattern"].isin(new)]
+            part = part.assign(pattern_id=ids[part["pattern"].to_numpy(np.int64)])
+            cols = ("pattern_id", *PATTERN_COLUMNS)
+            self.db.conn.executemany(
+                f"INSERT INTO pattern_rows ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                _rows(part, cols, _TABLES["pattern_rows"][0]),
+            )
+        return [self._pattern_ids[h] for h in hexes]
+
+    def _link_firms(self, compact: CompactMatches, pattern_ids: list[int], firms: pd.DataFrame | None, run_id: int) -> None:
+        """Point each firm of the chunk at its pattern (or none).
+
+        The upsert keeps the link the firm had before this run in ``prev_pattern_id``, so
+        ``finish_run`` can count the rows that left with the old pattern without a lookup here.
+        """
+        if not len(compact.firm_uscc):
+            return
+        ids = np.asarray(pattern_ids + [None], dtype=object)[compact.firm_pattern].tolist()  # -1 → None
+        uscc = compact.firm_uscc.tolist()
+        self._spill_second_patterns(compact, uscc, run_id)
+        # a firm already linked by an earlier chunk of this run keeps that link (its new rows were spilled above)
+        keep_prev = (
+            "prev_pattern_id = CASE WHEN match_firms.run_id IS excluded.run_id THEN match_firms.prev_pattern_id "
+            "ELSE match_firms.pattern_id END, "
+            "pattern_id = CASE WHEN match_firms.run_id IS excluded.run_id AND match_firms.pattern_id IS NOT NULL "
+            "THEN match_firms.pattern_id ELSE excluded.pattern_id END, run_id = excluded.run_id"
+        )
+        if firms is not None and len(firms):
+            named = firms.drop_duplicates("uscc").set_index("uscc").reindex(compact.firm_uscc)
+            name = _column_values(named["name"], str) if "name" in named.columns else [None] * len(uscc)
+            region = _column_values(named["region"], str) if "region" in named.columns else [None] * len(uscc)
+            self.db.conn.executemany(
+                "INSERT INTO match_firms (uscc, name, region, pattern_id, run_id) VALUES (?, ?, ?, ?, ?) "
+                f"ON CONFLICT(uscc) DO UPDATE SET name = excluded.name, region = excluded.region, {keep_prev}",
+                zip(uscc, name, region, ids, [run_id] * len(uscc), strict=True),
+            )
+        else:
+            self.db.conn.executemany(
+                f"INSERT INTO match_firms (uscc, pattern_id, run_id) VALUES (?, ?, ?) ON CONFLICT(uscc) DO UPDATE SET {keep_prev}",
+                zip(uscc, ids, [run_id] * len(uscc), strict=True),
+            )
+
+    def _spill_second_patterns(self, compact: CompactMatches, uscc: list[str], run_id: int) -> None:
+        """Firms whose rows come in more than one chunk of a run (a repeated USCC, or a caller
+        splitting a firm's rows): a firm holds one pattern, so the rows of any later pattern are
+        stored as the firm's own rows instead."""
+        with_pattern = [u for u, k in zip(uscc, compact.firm_pattern.tolist(), strict=True) if k >= 0]
+        if not with_pattern:
+            return
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chunk_firms (uscc TEXT PRIMARY KEY)")
+        self.db.execute("DELETE FROM chunk_firms")
+        self.db.conn.executemany("INSERT OR IGNORE INTO chunk_firms VALUES (?)", ((u,) for u in with_pattern))
+        linked = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT c.uscc FROM chunk_firms c JOIN match_firms f ON f.uscc = c.uscc "
+                "WHERE f.run_id = ? AND f.pattern_id IS NOT NULL",
+                [run_id],
+            )
+        ]
+        if not linked:
+            return
+        where = pd.Index(compact.firm_uscc).get_indexer(linked)
+        patterns = compact.firm_pattern[where]
+        parts = [
+            compact.pattern_rows[compact.pattern_rows["pattern"] == k].drop(columns="pattern").assign(uscc=u)
+            for u, k in zip(linked, patterns.tolist(), strict=True)
+        ]
+        self._write_rows(pd.concat(parts, ignore_index=True), run_id)
+
+    def _write_rejects(self, rejects: pd.DataFrame | None, run_id: int, chunk_id: int | None) -> int:
+        if rejects is None or not len(rejects):
+            return 0
+        rej = rejects.assign(run_id=run_id, chunk_id=chunk_id)
+        recs = [
+            {k: (None if pd.isna(v) else v) for k, v in r.items()}
+            for r in rej[[c for c in (*REJECT_COLUMNS, "run_id", "chunk_id") if c in rej.columns]].to_dict("records")
+        ]
+        self.db["rejects"].insert_all(recs, alter=True)
+        return len(recs)
 
     def finish_run(self, run_id: int, *, seconds: float | None = None) -> dict[str, Any]:
         """Close a run: drop every match (and batch reject) not produced by it, record counts; returns the run row.
 
-        Idempotent: finishing a finished run recomputes the same counts.
+        What goes: per-firm rows the run did not write again, unless the firm's new pattern
+        holds the same (firm, item); and the pattern links of firms the run did not match at
+        all. Unreferenced patterns are deleted. Idempotent: finishing a finished run
+        recomputes the same counts.
         """
         with self.db.atomic():
-            removed = self.db.execute("DELETE FROM matches WHERE run_id < ? OR run_id > ?", [run_id, run_id]).rowcount
+            removed = self.db.execute(
+                """
+                SELECT COUNT(*) FROM match_rows m WHERE m.run_id <> :run AND NOT EXISTS (
+                    SELECT 1 FROM match_firms f JOIN pattern_rows p ON p.pattern_id = f.pattern_id
+                    WHERE f.uscc = m.uscc AND f.run_id = :run AND p.policy_id = m.policy_id AND p.item_id = m.item_id)
+                """,
+                {"run": run_id},
+            ).fetchone()[0]
+            removed += self.db.execute(
+                "SELECT COALESCE(SUM(p.n_rows), 0) FROM match_firms f JOIN patterns p ON p.pattern_id = f.pattern_id "
+                "WHERE f.run_id <> ?",
+                [run_id],
+            ).fetchone()[0]
+            # firms of this run whose pattern changed: rows of the old one that the firm no longer has
+            removed += self.db.execute(
+                """
+                SELECT COUNT(*) FROM match_firms f JOIN pattern_rows o ON o.pattern_id = f.prev_pattern_id
+                WHERE f.run_id = :run AND f.prev_pattern_id IS NOT NULL AND f.prev_pattern_id IS NOT f.pattern_id
+                  AND NOT EXISTS (SELECT 1 FROM pattern_rows n WHERE n.pattern_id = f.pattern_id
+                                  AND n.policy_id = o.policy_id AND n.item_id = o.item_id)
+                  AND NOT EXISTS (SELECT 1 FROM match_rows m WHERE m.uscc = f.uscc AND m.policy_id = o.policy_id
+                                  AND m.item_id = o.item_id AND m.run_id = :run)
+                """,
+                {"run": run_id},
+            ).fetchone()[0]
+            self.db.execute("UPDATE match_firms SET prev_pattern_id = NULL WHERE prev_pattern_id IS NOT NULL")
+            self.db.execute("DELETE FROM match_rows WHERE run_id <> ?", [run_id])
+            self.db.execute("UPDATE match_firms SET pattern_id = NULL WHERE run_id <> ? AND pattern_id IS NOT NULL", [run_id])
+            self.db.execute(
+                "DELETE FROM pattern_rows WHERE pattern_id NOT IN "
+                "(SELECT pattern_id FROM match_firms WHERE pattern_id IS NOT NULL)"
+            )
+            self.db.execute(
+                "DELETE FROM patterns WHERE pattern_id NOT IN (SELECT pattern_id FROM match_firms WHERE pattern_id IS NOT NULL)"
+            )
+            self._pattern_ids.clear()
             if "run_id" in self.db["rejects"].columns_dict:
                 self.db.execute("DELETE FROM rejects WHERE run_id IS NOT NULL AND run_id <> ?", [run_id])
             c = self.db.execute(
@@ -510,7 +702,7 @@ class Store:
                 [run_id],
             ).fetchone()
             # after the sweep only this run's rows remain, each written by exactly one chunk
-            m = c[5:]
+            m = c[5:10]
             prev = self.run(run_id)
             secs = seconds if seconds is not None else prev.get("seconds")
             update = {
@@ -526,7 +718,8 @@ class Store:
                 "n_unknown": m[2],
                 "n_granted": m[3],
                 "n_auto": m[4],
-                # a second finish must not forget what the first one removed
+                # rows replaced while chunks were written, plus what this sweep removed; a second
+                # finish removes nothing and must not forget what the first one did
                 "n_removed": (prev.get("n_removed") or 0) + removed,
                 "seconds": secs,
                 "firms_per_s": (c[1] / secs) if secs else None,
