@@ -1,9 +1,15 @@
 """Incremental push: every (firm, item) that is new or changed since it was last pushed, exactly once.
 
-Why a diff against push state (table ``pushes``): the batch job keeps ``matches`` as the
-current truth; what a firm has already been told is a separate fact. Comparing the two
-gives new and changed matches, and matches that disappeared (withdrawn), without any
-per-run bookkeeping in the batch job.
+Why a diff against push state: the batch job keeps ``matches`` as the current truth; what a
+firm has already been told is a separate fact. Comparing the two gives new and changed matches,
+and matches that disappeared (withdrawn), without any per-run bookkeeping in the batch job.
+
+Why the comparison is per firm, in two parts: ``matches`` is a view over each firm's own rows
+(``match_rows``) and a pattern it shares with other firms (``match_firms.pattern_id``, see
+``match_patterns``). The push state mirrors that split – ``pushes`` holds the own rows last
+pushed, ``pushed_firms`` the pattern – so a firm whose link and own rows are unchanged is
+skipped without expanding its ~90 rows; only the other firms are compared row by row. A push
+with nothing new over a million firms is a few index scans, not a join of 90 million rows.
 
 Exactly once, even if push is killed at any point:
 
@@ -23,6 +29,7 @@ first renames any committed-but-undelivered file. So each change reaches ``out``
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -44,40 +51,51 @@ STATUS_LABELS: dict[str, str] = {"eligible": "符合条件", "unknown": "待核�
 
 PUSH_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 
-_KEY_JOIN = "p.uscc = m.uscc AND p.policy_id = m.policy_id AND p.item_id = m.item_id"
-_CHANGED = (
-    "p.uscc IS NULL OR p.withdrawn = 1 OR p.status IS NOT m.status "
-    "OR p.amount IS NOT m.amount OR p.granted IS NOT m.granted"
+_KEY = ("uscc", "policy_id", "item_id")
+_COMPARED = ("status", "amount", "granted")
+#: firms to compare at all: only where the per-firm rows or the shared-pattern link differ from what was pushed.
+#: The pushed state of a firm is its ``pushes`` rows plus the rows of its ``pushed_firms`` pattern, kept
+#: in the same split as ``match_rows`` / ``match_firms`` at the time of the push, so an unchanged firm
+#: is recognised by comparing links and its own rows, without expanding its pattern.
+_SQL_CANDIDATES = """
+SELECT f.uscc FROM match_firms f LEFT JOIN pushed_firms q ON q.uscc = f.uscc
+WHERE f.pattern_id IS NOT q.pattern_id
+UNION
+SELECT q.uscc FROM pushed_firms q LEFT JOIN match_firms f ON f.uscc = q.uscc
+WHERE f.pattern_id IS NOT q.pattern_id
+UNION
+SELECT m.uscc FROM match_rows m LEFT JOIN pushes p
+  ON p.uscc = m.uscc AND p.policy_id = m.policy_id AND p.item_id = m.item_id
+WHERE p.uscc IS NULL OR p.withdrawn = 1 OR p.status IS NOT m.status OR p.amount IS NOT m.amount
+   OR p.granted IS NOT m.granted
+UNION
+SELECT p.uscc FROM pushes p LEFT JOIN match_rows m
+  ON p.uscc = m.uscc AND p.policy_id = m.policy_id AND p.item_id = m.item_id
+WHERE p.withdrawn = 0 AND m.uscc IS NULL
+"""
+_SQL_CURRENT = """
+SELECT m.uscc, m.policy_id, m.item_id, m.status, m.amount, m.granted, m.score, m.near_miss, m.run_id
+FROM matches m WHERE m.uscc IN ({marks})
+"""
+_SQL_PUSHED = """
+SELECT p.uscc, p.policy_id, p.item_id, p.status, p.amount, p.granted FROM pushes p
+WHERE p.withdrawn = 0 AND p.uscc IN ({marks})
+UNION ALL
+SELECT q.uscc, r.policy_id, r.item_id, r.status, r.amount, r.granted
+FROM pushed_firms q JOIN pattern_rows r ON r.pattern_id = q.pattern_id WHERE q.uscc IN ({marks})
+"""
+_SQL_NAMES = "SELECT uscc, name, region FROM match_firms WHERE uscc IN ({marks})"
+#: after a push the pushed state of each compared firm is its current state, in the same split
+_SQL_APPLY = (
+    "DELETE FROM pushes WHERE uscc IN ({marks})",
+    "INSERT INTO pushes (uscc, policy_id, item_id, status, amount, granted, withdrawn, push_id, pushed_at) "
+    "SELECT uscc, policy_id, item_id, status, amount, granted, 0, :push_id, :at FROM match_rows WHERE uscc IN ({marks})",
+    "DELETE FROM pushed_firms WHERE uscc IN ({marks})",
+    "INSERT INTO pushed_firms (uscc, pattern_id, push_id) "
+    "SELECT uscc, pattern_id, :push_id FROM match_firms WHERE pattern_id IS NOT NULL AND uscc IN ({marks})",
 )
-_SQL_NEW_OR_CHANGED = f"""
-SELECT m.uscc, m.policy_id, m.item_id, m.status, m.amount, m.granted, m.score, m.near_miss,
-       m.run_id,
-       CASE WHEN p.uscc IS NULL OR p.withdrawn = 1 THEN 'new' ELSE 'changed' END AS event,
-       p.status AS prev_status, p.amount AS prev_amount, p.granted AS prev_granted,
-       f.name AS firm_name, f.region AS region
-FROM matches m LEFT JOIN pushes p ON {_KEY_JOIN} LEFT JOIN match_firms f ON f.uscc = m.uscc
-WHERE {_CHANGED}
-ORDER BY m.uscc, m.policy_id, m.item_id
-"""
-_SQL_WITHDRAWN = f"""
-SELECT p.uscc, p.policy_id, p.item_id, p.status AS prev_status, p.amount AS prev_amount,
-       p.granted AS prev_granted, 'withdrawn' AS event, f.name AS firm_name, f.region AS region
-FROM pushes p LEFT JOIN matches m ON {_KEY_JOIN} LEFT JOIN match_firms f ON f.uscc = p.uscc
-WHERE m.uscc IS NULL AND p.withdrawn = 0
-ORDER BY p.uscc, p.policy_id, p.item_id
-"""
-_SQL_APPLY_CHANGED = f"""
-INSERT INTO pushes (uscc, policy_id, item_id, status, amount, granted, withdrawn, push_id, pushed_at)
-SELECT m.uscc, m.policy_id, m.item_id, m.status, m.amount, m.granted, 0, ?, ?
-FROM matches m LEFT JOIN pushes p ON {_KEY_JOIN}
-WHERE {_CHANGED}
-ON CONFLICT(uscc, policy_id, item_id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
-  granted = excluded.granted, withdrawn = 0, push_id = excluded.push_id, pushed_at = excluded.pushed_at
-"""
-_SQL_APPLY_WITHDRAWN = f"""
-UPDATE pushes SET withdrawn = 1, push_id = ?, pushed_at = ?
-WHERE withdrawn = 0 AND NOT EXISTS (SELECT 1 FROM matches m WHERE {_KEY_JOIN.replace('p.', 'pushes.')})
-"""
+#: firms compared per query (each query binds this many parameters, twice for ``_SQL_PUSHED``)
+_BATCH = 400
 
 
 def crash_point(name: str) -> None:
@@ -163,9 +181,15 @@ def _recover(store: Store) -> list[str]:
     return done
 
 
+@functools.lru_cache(maxsize=4096)
+def _conditions(text: str | None) -> tuple[str, ...]:
+    """An item's condition wording (JSON in ``items.conditions``), parsed once per item, not once per line."""
+    return tuple(json.loads(text or "[]"))
+
+
 def _reasons(event: str, status: str | None, item: dict[str, Any], near_miss: str | None, as_of: str) -> list[str]:
     """Chinese reasons for one push line, from the item's condition wording and the engine's near-miss note."""
-    conds = json.loads(item.get("conditions") or "[]")
+    conds = _conditions(item.get("conditions"))
     if event == "withdrawn":
         vt = item.get("valid_to")
         if vt and as_of > vt:
@@ -189,54 +213,79 @@ def _reasons(event: str, status: str | None, item: dict[str, Any], near_miss: st
     return out
 
 
-def _lines(store: Store, as_of: str, run: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event, record) for every new/changed/withdrawn (firm, item), in key order."""
+def _batches(firms: list[str]) -> Iterator[tuple[list[str], str]]:
+    for k in range(0, len(firms), _BATCH):
+        part = firms[k : k + _BATCH]
+        yield part, ", ".join("?" * len(part))
+
+
+def _diff(store: Store, firms: list[str]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None, dict[str, Any]]]:
+    """(event, current row or pushed row, previous pushed row, firm names) of every change, in key order."""
+    for part, marks in _batches(firms):
+        names = {r["uscc"]: r for r in store.db.query(_SQL_NAMES.format(marks=marks), part)}
+        cur = {tuple(r[k] for k in _KEY): r for r in store.db.query(_SQL_CURRENT.format(marks=marks), part)}
+        old = {tuple(r[k] for k in _KEY): r for r in store.db.query(_SQL_PUSHED.format(marks=marks), part + part)}
+        for key in sorted(cur.keys() | old.keys()):
+            now, before = cur.get(key), old.get(key)
+            if now is None:
+                yield "withdrawn", before, before, names.get(key[0], {})
+            elif before is None:
+                yield "new", now, None, names.get(key[0], {})
+            elif any(now[c] != before[c] for c in _COMPARED):
+                yield "changed", now, before, names.get(key[0], {})
+
+
+def _lines(store: Store, as_of: str, run: dict[str, Any], firms: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event, record) for every new/changed/withdrawn (firm, item) of ``firms``, in key order."""
     items = {(r["policy_id"], r["item_id"]): r for r in store.db.query("SELECT * FROM items")}
     current = {(r["policy_id"], r["item_id"]) for r in store.db.query(
         "SELECT policy_id, item_id FROM items WHERE rules_hash = ?", [run["rules_hash"]])}
-    for sql in (_SQL_NEW_OR_CHANGED, _SQL_WITHDRAWN):
-        for r in store.db.query(sql):
-            key = (r["policy_id"], r["item_id"])
-            item = dict(items.get(key, {}))
-            if key not in current:
-                item["rules_hash"] = None
-            event = r["event"]
-            status = r.get("status") if event != "withdrawn" else "withdrawn"
-            rec: dict[str, Any] = {
-                "event": event,
-                "event_label": PUSH_EVENTS[event],
-                "uscc": r["uscc"],
-                "firm_name": r.get("firm_name"),
-                "region": r.get("region"),
-                "policy_id": r["policy_id"],
-                "item_id": r["item_id"],
-                "policy_title": item.get("title"),
-                "doc_number": item.get("doc_number"),
-                "item_name": item.get("name"),
-                "status": status,
-                "status_label": STATUS_LABELS[status],
-                "granted": bool(r.get("granted")) if event != "withdrawn" else False,
-                "apply_mode": item.get("apply_mode"),
-                "benefit": {
-                    "kind": item.get("benefit_kind"),
-                    "amount": r.get("amount") if event != "withdrawn" else None,
-                    "max_amount": item.get("benefit_max_amount"),
-                    "text": item.get("benefit_text"),
-                    "description": item.get("benefit_desc"),
-                },
-                "reasons": _reasons(event, status, item, r.get("near_miss"), as_of),
-                "score": r.get("score"),
-                "as_of": as_of,
-                "run_id": run["run_id"],
-                "rules_hash": run["rules_hash"],
-            }
-            if event != "new":
-                rec["previous"] = {
-                    "status": r["prev_status"],
-                    "amount": r["prev_amount"],
-                    "granted": bool(r["prev_granted"]),
-                }
-            yield event, rec
+    for event, r, prev, firm in _diff(store, firms):
+        key = (r["policy_id"], r["item_id"])
+        item = dict(items.get(key, {}))
+        if key not in current:
+            item["rules_hash"] = None
+        status = r.get("status") if event != "withdrawn" else "withdrawn"
+        rec: dict[str, Any] = {
+            "event": event,
+            "event_label": PUSH_EVENTS[event],
+            "uscc": r["uscc"],
+            "firm_name": firm.get("name"),
+            "region": firm.get("region"),
+            "policy_id": r["policy_id"],
+            "item_id": r["item_id"],
+            "policy_title": item.get("title"),
+            "doc_number": item.get("doc_number"),
+            "item_name": item.get("name"),
+            "status": status,
+            "status_label": STATUS_LABELS[status],
+            "granted": bool(r.get("granted")) if event != "withdrawn" else False,
+            "apply_mode": item.get("apply_mode"),
+            "benefit": {
+                "kind": item.get("benefit_kind"),
+                "amount": r.get("amount") if event != "withdrawn" else None,
+                "max_amount": item.get("benefit_max_amount"),
+                "text": item.get("benefit_text"),
+                "description": item.get("benefit_desc"),
+            },
+            "reasons": _reasons(event, status, item, r.get("near_miss") if event != "withdrawn" else None, as_of),
+            "score": r.get("score") if event != "withdrawn" else None,
+            "as_of": as_of,
+            "run_id": run["run_id"],
+            "rules_hash": run["rules_hash"],
+        }
+        if prev is not None:
+            rec["previous"] = {"status": prev["status"], "amount": prev["amount"], "granted": bool(prev["granted"])}
+        yield event, rec
+
+
+def _apply(store: Store, firms: list[str], push_id: int, at: str) -> None:
+    """Record what was pushed: each compared firm's pushed state becomes its current state."""
+    for part, marks in _batches(firms):
+        params = {f"f{k}": u for k, u in enumerate(part)}
+        named = ", ".join(f":f{k}" for k in range(len(part)))
+        for sql in _SQL_APPLY:
+            store.db.execute(sql.format(marks=named), {**params, "push_id": push_id, "at": at})
 
 
 def push(db: str | Path, out: str | Path) -> PushSummary:
@@ -284,11 +333,20 @@ def _push(store: Store, out: Path) -> PushSummary:
         counts = {"new": 0, "changed": 0, "withdrawn": 0}
         with tmp.open("wb") as raw:
             # .gz: a large first push is mostly repeated item wording, ~20× smaller compressed
-            f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if out.name.lower().endswith(".gz") else raw
-            for event, rec in _lines(store, run["as_of"], run):
+            # (level 6: level 9 spent most of a large push compressing, for a few per cent of size)
+            gz = out.name.lower().endswith(".gz")
+            f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if gz else raw
+            firms = sorted(r[0] for r in store.db.execute(_SQL_CANDIDATES))
+            block: list[str] = []
+            for event, rec in _lines(store, run["as_of"], run, firms):
                 rec["push_id"] = push_id
-                f.write((json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8"))
+                block.append(json.dumps(rec, ensure_ascii=False))
                 counts[event] += 1
+                if len(block) >= 2000:
+                    f.write(("\n".join(block) + "\n").encode("utf-8"))
+                    block.clear()
+            if block:
+                f.write(("\n".join(block) + "\n").encode("utf-8"))
             if f is not raw:
                 f.close()
             raw.flush()
@@ -305,8 +363,7 @@ def _push(store: Store, out: Path) -> PushSummary:
             return PushSummary(out=str(out), written=False, recovered=recovered)
         crash_point("push:before_commit")
         at = now_iso()
-        store.db.execute(_SQL_APPLY_CHANGED, [push_id, at])
-        store.db.execute(_SQL_APPLY_WITHDRAWN, [push_id, at])
+        _apply(store, firms, push_id, at)
         store.db["push_log"].insert(
             {
                 "push_id": push_id,

@@ -193,6 +193,8 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         },
         MATCH_KEY,
     ),
+    # the shared-pattern part of what each firm was last pushed (see push.py); rows of ``pushes`` are the rest
+    "pushed_firms": ({"uscc": str, "pattern_id": int, "push_id": int}, "uscc"),
     "push_log": (
         {
             "push_id": int,
@@ -216,7 +218,7 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
 _INDEXES: list[tuple[str, list[str], bool]] = [("match_firms", ["pattern_id"], False), ("patterns", ["signature"], True)]
 
 #: tables written row by row in bulk: stored in their primary-key B-tree (one tree to update per row, not two)
-_WITHOUT_ROWID = ("match_rows", "pattern_rows", "match_firms")
+_WITHOUT_ROWID = ("match_rows", "pattern_rows", "match_firms", "pushed_firms")
 _SQL_TYPES = {int: "INTEGER", str: "TEXT", float: "REAL"}
 
 
@@ -684,13 +686,13 @@ class Store:
             self.db.execute("UPDATE match_firms SET prev_pattern_id = NULL WHERE prev_pattern_id IS NOT NULL")
             self.db.execute("DELETE FROM match_rows WHERE run_id <> ?", [run_id])
             self.db.execute("UPDATE match_firms SET pattern_id = NULL WHERE run_id <> ? AND pattern_id IS NOT NULL", [run_id])
-            self.db.execute(
-                "DELETE FROM pattern_rows WHERE pattern_id NOT IN "
-                "(SELECT pattern_id FROM match_firms WHERE pattern_id IS NOT NULL)"
+            # patterns no firm holds now and none was last pushed with (push compares against those)
+            in_use = (
+                "SELECT pattern_id FROM match_firms WHERE pattern_id IS NOT NULL "
+                "UNION SELECT pattern_id FROM pushed_firms WHERE pattern_id IS NOT NULL"
             )
-            self.db.execute(
-                "DELETE FROM patterns WHERE pattern_id NOT IN (SELECT pattern_id FROM match_firms WHERE pattern_id IS NOT NULL)"
-            )
+            self.db.execute(f"DELETE FROM pattern_rows WHERE pattern_id NOT IN ({in_use})")
+            self.db.execute(f"DELETE FROM patterns WHERE pattern_id NOT IN ({in_use})")
             self._pattern_ids.clear()
             if "run_id" in self.db["rejects"].columns_dict:
                 self.db.execute("DELETE FROM rejects WHERE run_id IS NOT NULL AND run_id <> ?", [run_id])

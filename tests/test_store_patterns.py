@@ -161,13 +161,26 @@ def test_a_database_of_the_old_layout_is_upgraded_in_place(tmp_path):
     conn.execute("CREATE TABLE match_firms (uscc TEXT PRIMARY KEY, name TEXT, region TEXT, run_id INTEGER)")
     conn.execute("INSERT INTO matches VALUES ('A', 'P1', '1', 'eligible', 300000, 1, 100.0, NULL, 1, 0, 0, 1)")
     conn.execute("INSERT INTO match_firms VALUES ('A', '甲公司', '140105', 1)")
+    conn.execute("CREATE TABLE runs (run_id INTEGER PRIMARY KEY, as_of TEXT, status TEXT)")
+    conn.execute("INSERT INTO runs VALUES (1, '2021-06-30', 'done')")
+    conn.execute(
+        "CREATE TABLE pushes (uscc TEXT, policy_id TEXT, item_id TEXT, status TEXT, amount INTEGER, granted INTEGER, "
+        "withdrawn INTEGER, push_id INTEGER, pushed_at TEXT, PRIMARY KEY (uscc, policy_id, item_id))"
+    )
+    conn.execute("INSERT INTO pushes VALUES ('A', 'P1', '1', 'eligible', 300000, 1, 0, 1, '2021-07-01')")
     conn.commit()
     conn.close()
     s = Store(db)
     got = s.matches()
     assert got[KEY + ["status", "amount"]].values.tolist() == [["A", "P1", "1", "eligible", 300000]]
     assert "pattern_id" in s.db["match_firms"].columns_dict and "matches" in s.db.view_names()
+    run = s.start_run(as_of="2021-06-30", rules_hash="h", source="t", fingerprint="f", chunk_size=1)
+    s.finish_run(run)  # an empty run: A's match goes
     s.close()
+    from policymatch.push import push, read_push_file
+
+    assert push(db, tmp_path / "p.jsonl").n_withdrawn == 1
+    assert [x["event"] for x in read_push_file(tmp_path / "p.jsonl")] == ["withdrawn"]
 
 
 @pytest.mark.parametrize("split", [False, True])
@@ -190,3 +203,42 @@ def test_a_firm_split_over_chunks_keeps_all_its_rows(tmp_path, split):
     info = s.finish_run(run)
     assert info["n_matches"] == 4 and len(s.matches()) == 4
     s.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=st.lists(st.tuples(run_rows(), st.integers(1, 3), st.booleans(), st.booleans()), min_size=1, max_size=4))
+def test_pushes_folded_in_order_rebuild_the_current_matches_with_no_redundant_line(tmp_path_factory, runs):
+    """Whatever the runs, applying every pushed line in order gives exactly ``matches``; a line is
+    only ever pushed for a real difference from what the firm was last told."""
+    from policymatch.push import push, read_push_file
+
+    tmp = tmp_path_factory.mktemp("push")
+    db = tmp / "o.db"
+    told: dict[tuple, tuple] = {}
+    for k, (rows, n_chunks, by_firm, do_push) in enumerate(runs):
+        store = Store(db)
+        try:
+            _write_run(store, rows, n_chunks, by_firm, f"r{k}")
+            now = {
+                tuple(r[:3]): (r[3], None if pd.isna(r[4]) else int(r[4]), bool(r[5]))
+                for r in _normalise(store.matches())[KEY + ["status", "amount", "granted"]].itertuples(index=False)
+            }
+        finally:
+            store.close()
+        if not do_push and k < len(runs) - 1:
+            continue
+        out = tmp / f"p{k}.jsonl"
+        summary = push(db, out)
+        lines = read_push_file(out) if summary.written else []
+        assert summary.written == bool(lines)
+        for x in lines:
+            key = (x["uscc"], x["policy_id"], x["item_id"])
+            if x["event"] == "withdrawn":
+                assert key in told
+                del told[key]
+            else:
+                value = (x["status"], x["benefit"]["amount"], x["granted"])
+                assert (x["event"] == "new") == (key not in told)
+                assert told.get(key) != value
+                told[key] = value
+        assert told == now
