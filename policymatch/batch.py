@@ -30,7 +30,7 @@ from .match_patterns import CompactMatches, compact_matches
 from .model import load_rules
 from .store import Store
 
-__all__ = ["run_batch", "evaluate_chunk", "RunSummary", "registry_fingerprint", "DEFAULT_CHUNK", "prepare_run"]
+__all__ = ["run_batch", "evaluate_chunk", "evaluate_chunk_compact", "RunSummary", "registry_fingerprint", "DEFAULT_CHUNK", "prepare_run"]
 
 DEFAULT_CHUNK = 100_000
 KEEP = ("eligible", "unknown")
@@ -89,6 +89,11 @@ def evaluate_chunk(compiled: Any, firms_df: pd.DataFrame, as_of: str, run_id: in
     return res.assign(run_id=run_id)
 
 
+def evaluate_chunk_compact(compiled: Any, firms_df: pd.DataFrame, as_of: str, run_id: int) -> CompactMatches:
+    """``evaluate_chunk`` compacted where it ran (``match_patterns``): what a worker sends to the store's writer."""
+    return compact_matches(evaluate_chunk(compiled, firms_df, as_of, run_id))
+
+
 def registry_fingerprint(path: str | Path) -> str:
     """Identity of a registry input (path, size, modification time): a changed file is a new input."""
     p = Path(path).resolve()
@@ -127,7 +132,7 @@ def _init_worker(compiled: Any) -> None:
 def _work(chunk_id: int, firms: pd.DataFrame, as_of: str, run_id: int) -> tuple[int, CompactMatches, float]:
     """Evaluate one chunk in a worker and compact it there: only the compact form is sent back."""
     t0 = time.perf_counter()
-    res = compact_matches(evaluate_chunk(_WORKER_RULES, firms, as_of, run_id))
+    res = evaluate_chunk_compact(_WORKER_RULES, firms, as_of, run_id)
     return chunk_id, res, time.perf_counter() - t0
 
 

@@ -19,6 +19,7 @@ to install when it is missing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import time
@@ -30,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError, PolicymatchError
+from .match_patterns import CompactMatches
 from .profiles import conform
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "evaluate_partitions",
     "partition_file",
     "matched_firms",
+    "read_compact",
     "FIRM_COLUMNS",
     "FIRMS_PREFIX",
     "worker_peak_memory",
@@ -56,11 +59,17 @@ DASK_MISSING = (
 #: firm columns written for every matched firm (``firms-NNNNN.parquet``; the store's ``match_firms``)
 FIRM_COLUMNS = ("name", "region")
 
-#: part files of partition N: matches ``part-N``, its matched firms ``firms-N``, its bad rows ``rejects-N``
+#: part files of partition N: matches ``part-N``, its matched firms ``firms-N``, its bad rows ``rejects-N``;
+#: when the per-chunk function returns the compact form (``match_patterns.CompactMatches``, for a merge into
+#: SQLite) ``part-N`` holds only the per-firm rows, ``links-N`` each firm's pattern and ``patterns-N`` the rows
+#: of the partition's distinct patterns (with their signatures), and the counts ride in ``links-N``'s metadata
 FIRMS_PREFIX = "firms"
 REJECTS_PREFIX = "rejects"
+LINKS_PREFIX = "links"
+PATTERNS_PREFIX = "patterns"
+_META_KEY = b"policymatch"
 
-#: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame
+#: the per-chunk function: (compiled rules, firms frame, as_of, run_id) -> matches frame (or its compact form)
 ChunkFn = Callable[[Any, pd.DataFrame, "str | None", Any], pd.DataFrame]
 #: the per-partition input step: (raw partition, file label) -> (firms in the contract, rejects)
 PrepareFn = Callable[[pd.DataFrame, str], "tuple[pd.DataFrame, pd.DataFrame]"]
@@ -167,7 +176,7 @@ def read_partitions(
     return ddf if partitions == ddf.npartitions else ddf.repartition(npartitions=partitions)
 
 
-def matched_firms(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
+def matched_firms(matches: Any, firms: pd.DataFrame) -> pd.DataFrame:
     """``uscc`` and the naming columns (``FIRM_COLUMNS``) of the firms that have at least one match.
 
     Rosters and pushes name the firm; one small frame per partition is much cheaper than
@@ -179,11 +188,15 @@ def matched_firms(matches: pd.DataFrame, firms: pd.DataFrame) -> pd.DataFrame:
     [{'uscc': 'B', 'name': '乙', 'region': '140106'}]
     """
     cols = ["uscc", *[c for c in FIRM_COLUMNS if c in firms.columns]]
-    return firms.loc[firms["uscc"].isin(matches["uscc"].unique()), cols].reset_index(drop=True)
+    keys = matches.firm_uscc if isinstance(matches, CompactMatches) else matches["uscc"].unique()
+    return firms.loc[firms["uscc"].isin(keys), cols].reset_index(drop=True)
 
 
-def _write_parquet(df: pd.DataFrame, out_dir: str, name: str) -> None:
-    """Write ``out_dir/name`` atomically: a temporary name first, then a rename (local, shared or object store)."""
+def _write_parquet(df: pd.DataFrame, out_dir: str, name: str, meta: dict | None = None) -> None:
+    """Write ``out_dir/name`` atomically: a temporary name first, then a rename (local, shared or object store).
+
+    ``meta`` (JSON-able) is kept in the file's schema metadata.
+    """
     import fsspec
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -191,8 +204,47 @@ def _write_parquet(df: pd.DataFrame, out_dir: str, name: str) -> None:
     fs, root = fsspec.core.url_to_fs(out_dir)
     final = f"{root.rstrip('/')}/{name}"
     tmp = f"{final}.{uuid.uuid4().hex}.tmp"
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp, filesystem=fs)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if meta is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: json.dumps(meta).encode()})
+    pq.write_table(table, tmp, filesystem=fs)
     fs.mv(tmp, final)
+
+
+def _write_compact(compact: CompactMatches, out_dir: str, number: int) -> None:
+    """The compact form of a partition's matches as three files (``part-N`` last: it marks completeness)."""
+    patterns = compact.pattern_rows.assign(
+        signature=[compact.signatures[k].hex() for k in compact.pattern_rows["pattern"].tolist()]
+    )
+    links = pd.DataFrame({"uscc": pd.array(compact.firm_uscc, dtype="string"), "pattern": compact.firm_pattern})
+    _write_parquet(patterns, out_dir, partition_file(number, PATTERNS_PREFIX))
+    _write_parquet(links, out_dir, partition_file(number, LINKS_PREFIX), {"n_rows": compact.n_rows, "stats": compact.stats})
+    _write_parquet(compact.explicit.reset_index(drop=True), out_dir, partition_file(number))
+
+
+def read_compact(out_dir: str, number: int) -> CompactMatches | None:
+    """A partition's compact matches as written by a worker, or None when its files are not there."""
+    import pyarrow.parquet as pq
+
+    path = f"{out_dir.rstrip('/')}/{partition_file(number, LINKS_PREFIX)}"
+    if not os.path.exists(path):
+        return None
+    links = pq.read_table(path)
+    meta = json.loads(links.schema.metadata[_META_KEY])
+    links = links.to_pandas()
+    patterns = pd.read_parquet(f"{out_dir.rstrip('/')}/{partition_file(number, PATTERNS_PREFIX)}", dtype_backend="pyarrow")
+    explicit = pd.read_parquet(f"{out_dir.rstrip('/')}/{partition_file(number)}", dtype_backend="pyarrow")
+    first = patterns.drop_duplicates("pattern").sort_values("pattern")
+    signatures = [bytes.fromhex(h) for h in first["signature"].tolist()]
+    return CompactMatches(
+        explicit=explicit,
+        firm_uscc=links["uscc"].astype(object).to_numpy(),
+        firm_pattern=links["pattern"].to_numpy("int64"),
+        signatures=signatures,
+        pattern_rows=patterns.drop(columns="signature").assign(pattern=patterns["pattern"].astype("int64")),
+        n_rows=int(meta["n_rows"]),
+        stats={k: int(v) for k, v in meta["stats"].items()},
+    )
 
 
 def conform_partition(raw: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -219,8 +271,13 @@ def _evaluate_part(
     if len(rejects):
         _write_parquet(rejects, out_dir, partition_file(number, REJECTS_PREFIX))
     _write_parquet(matched_firms(matches, firms), out_dir, partition_file(number, FIRMS_PREFIX))
-    _write_parquet(matches, out_dir, partition_file(number))  # last: its presence means the partition is complete
-    return _stats_frame([PartStats(number, len(firms), len(matches), len(rejects), time.perf_counter() - start)])
+    if isinstance(matches, CompactMatches):
+        _write_compact(matches, out_dir, number)
+        n_rows = matches.n_rows
+    else:
+        _write_parquet(matches, out_dir, partition_file(number))  # last: its presence means the partition is complete
+        n_rows = len(matches)
+    return _stats_frame([PartStats(number, len(firms), n_rows, len(rejects), time.perf_counter() - start)])
 
 
 _STATS_DTYPES = {"number": "int64", "firms": "int64", "rows": "int64", "rejects": "int64", "seconds": "float64"}

@@ -6,8 +6,9 @@ batch job's own pure ``evaluate_chunk`` and the store is the batch job's ``Store
 ``roster`` and the run summary work unchanged on a store filled this way.
 
 Steps: register (or resume) the run exactly as the embedded job does (``batch.prepare_run``) →
-evaluate the registry's Parquet partitions on the cluster, each writing complete part files
-(:mod:`policymatch.dask_engine`) → merge the parts in partition order with the idempotent
+evaluate the registry's Parquet partitions on the cluster, each writing complete part files, already
+compacted into per-firm rows and shared patterns (:mod:`policymatch.dask_engine`,
+:mod:`policymatch.match_patterns`) → merge the parts in partition order with the idempotent
 ``Store.write_matches(df, run_id, chunk_id=partition)`` → ``Store.finish_run``. Nothing touches
 the store until every partition has succeeded, so a worker lost mid-run either is retried by
 Dask or fails the run with one Chinese line and an untouched store; rerunning resumes the same run.
@@ -29,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from .batch import DEFAULT_CHUNK, RunSummary, evaluate_chunk, prepare_run
+from .batch import DEFAULT_CHUNK, RunSummary, evaluate_chunk, evaluate_chunk_compact, prepare_run
 from .dask_engine import (
     FIRMS_PREFIX,
     REJECTS_PREFIX,
@@ -37,6 +38,7 @@ from .dask_engine import (
     dask_client,
     evaluate_partitions,
     partition_file,
+    read_compact,
     read_partitions,
     require_dask,
     total_threads,
@@ -115,8 +117,9 @@ def _merge(prep: Any, out_dir: Path, stats: list[PartStats]) -> None:
     for s in stats:
         if s.number in prep.done:
             continue
+        compact = read_compact(str(out_dir), s.number)
         prep.store.write_matches(
-            _read_part(out_dir, s.number),
+            compact if compact is not None else _read_part(out_dir, s.number),
             prep.run_id,
             s.number,
             n_firms=s.firms,
@@ -197,8 +200,8 @@ def run_batch_dask(
             out_dir = _staging_dir(Path(db).resolve(), prep.run_id)
             _fresh_dir(out_dir)
             t1 = time.perf_counter()
-            stats = evaluate_partitions(
-                client, ddf, prep.compiled, prep.as_of, prep.run_id, str(out_dir), evaluate_chunk,
+            stats = evaluate_partitions(  # compacted on the workers: the merge only writes
+                client, ddf, prep.compiled, prep.as_of, prep.run_id, str(out_dir), evaluate_chunk_compact,
                 prepare=check_partition, file=str(registry), on_progress=on_part,
             )
             seconds_cluster = time.perf_counter() - t1
