@@ -150,7 +150,19 @@ _DATE_SEP = re.compile(r"[/.年月]")
 
 
 def _parse_dates(t: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Text dates (2020-01-05, 2020/1/5, 2020年1月5日, 20200105, with optional time) → ISO + ok mask."""
+    """Text dates (2020-01-05, 2020/1/5, 2020年1月5日, 20200105, with optional time) → ISO + ok mask.
+
+    Each distinct spelling is parsed once (a registry repeats dates: certification rounds,
+    founding dates), then spread back to the rows.
+    """
+    codes, uniques = pd.factorize(t, use_na_sentinel=True)
+    iso_u, ok_u = _parse_distinct_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=_STR))
+    iso = np.append(iso_u.to_numpy(dtype=object, na_value=None), None)[codes]  # -1 (missing) → the trailing None
+    ok = np.append(ok_u, False)[codes]
+    return pd.Series(iso, index=t.index, dtype=_STR), ok
+
+
+def _parse_distinct_dates(t: pd.Series) -> tuple[pd.Series, np.ndarray]:
     d = t.str.replace(r"[日号]", "", regex=True).str.replace(_DATE_SEP, "-", regex=True)
     d = d.str.replace(r"[ T].*$", "", regex=True)
     d = d.where(~d.str.fullmatch(r"\d{8}").fillna(False), d.str.slice(0, 4) + "-" + d.str.slice(4, 6) + "-" + d.str.slice(6, 8))
