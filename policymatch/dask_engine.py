@@ -43,6 +43,8 @@ __all__ = [
     "total_threads",
     "conform_partition",
     "REJECTS_PREFIX",
+    "LINKS_PREFIX",
+    "PATTERNS_PREFIX",
     "evaluate_partitions",
     "partition_file",
     "matched_firms",

@@ -33,6 +33,8 @@ import pandas as pd
 from .batch import DEFAULT_CHUNK, RunSummary, evaluate_chunk, evaluate_chunk_compact, prepare_run
 from .dask_engine import (
     FIRMS_PREFIX,
+    LINKS_PREFIX,
+    PATTERNS_PREFIX,
     REJECTS_PREFIX,
     PartStats,
     dask_client,
@@ -100,7 +102,7 @@ def _fresh_dir(path: str | Path) -> tuple[Any, str]:
     fs, root = fsspec.core.url_to_fs(str(path))
     if fs.exists(root):
         names = [PurePosixPath(p).name for p in fs.ls(root, detail=False)]
-        if not (MANIFEST in names or all(n.startswith(("part-", FIRMS_PREFIX, REJECTS_PREFIX)) for n in names)):
+        if not (MANIFEST in names or all(n.startswith(("part-", FIRMS_PREFIX, REJECTS_PREFIX, LINKS_PREFIX, PATTERNS_PREFIX)) for n in names)):
             raise InputError("输出目录非空且不是 policymatch 的分区结果，拒绝覆盖", file=str(path))
         fs.rm(root, recursive=True)
     fs.makedirs(root, exist_ok=True)

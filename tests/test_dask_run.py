@@ -282,3 +282,19 @@ def test_partition_check_rejects_bad_and_repeated_codes_like_the_loader(registry
     assert rejects["column"].tolist() == ["uscc", "uscc"]
     assert "重复" in rejects["reason"].iloc[0] and rejects["file"].eq("reg.parquet#0").all()
     assert firms["size"].notna().any()  # size class derived as the loader does
+
+
+def test_a_staging_directory_left_by_a_killed_run_is_reused(tmp_path):
+    """Every kind of part file a worker writes (compact parts included, finished or not) is ours to clear."""
+    from policymatch.dask_run import _fresh_dir
+
+    staging = tmp_path / "out.db.dask-parts" / "run-1"
+    staging.mkdir(parents=True)
+    for name in ("part-00000.parquet", "firms-00000.parquet", "links-00001.parquet",
+                 "patterns-00001.parquet.0f3a.tmp", "rejects-00002.parquet"):
+        (staging / name).write_bytes(b"x")
+    _fresh_dir(staging)
+    assert staging.is_dir() and not list(staging.iterdir())
+    (staging / "notes.txt").write_text("someone else's", encoding="utf-8")
+    with pytest.raises(InputError):
+        _fresh_dir(staging)
