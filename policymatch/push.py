@@ -29,7 +29,6 @@ first renames any committed-but-undelivered file. So each change reaches ``out``
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
 import json
@@ -41,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, StoreError
-from .store import Store, now_iso
+from .store import Store, condition_wording, now_iso
 
 __all__ = ["push", "PushSummary", "PUSH_EVENTS", "STATUS_LABELS", "PUSH_SUFFIXES", "crash_point", "read_push_file"]
 
@@ -181,15 +180,9 @@ def _recover(store: Store) -> list[str]:
     return done
 
 
-@functools.lru_cache(maxsize=4096)
-def _conditions(text: str | None) -> tuple[str, ...]:
-    """An item's condition wording (JSON in ``items.conditions``), parsed once per item, not once per line."""
-    return tuple(json.loads(text or "[]"))
-
-
 def _reasons(event: str, status: str | None, item: dict[str, Any], near_miss: str | None, as_of: str) -> list[str]:
     """Chinese reasons for one push line, from the item's condition wording and the engine's near-miss note."""
-    conds = _conditions(item.get("conditions"))
+    conds = condition_wording(item.get("conditions"))
     if event == "withdrawn":
         vt = item.get("valid_to")
         if vt and as_of > vt:

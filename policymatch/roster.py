@@ -11,13 +11,12 @@ and re-produced later without the registry or the rule files.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, StoreError
-from .store import Store
+from .store import Store, condition_wording
 
 __all__ = ["roster", "RosterSummary", "ROSTER_COLUMNS", "region_name"]
 
@@ -108,7 +107,7 @@ def _rows(store: Store, policy_id: str, item_id: str | None) -> tuple[list[list]
     params = [policy_id, item_id] if item_id else [policy_id]
     out = []
     for k, r in enumerate(store.db.query(sql, params), start=1):
-        reasons = "；".join(c for c in json.loads(r["conditions"] or "[]") if c)
+        reasons = "；".join(c for c in condition_wording(r["conditions"]) if c)
         out.append(
             [
                 k,
@@ -164,40 +163,55 @@ def _write_csv(out: Path, title: str, rows: list[list], totals: list) -> None:
         w.writerow(totals)
 
 
-def _write_xlsx(out: Path, title: str, rows: list[list], totals: list) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+#: rows of one Excel sheet (the format's limit); longer rosters continue on further sheets
+EXCEL_MAX_ROWS = 1_048_576
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "公示名单"
-    ws.append([title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(ROSTER_COLUMNS))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append(list(ROSTER_COLUMNS))
-    head_fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.fill = head_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for r in rows:
-        ws.append(r)
-    ws.append(totals)
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    amount_col = ROSTER_COLUMNS.index("兑现金额（元）") + 1
-    for row in ws.iter_rows(min_row=3, min_col=amount_col, max_col=amount_col):
-        row[0].number_format = _AMOUNT_FORMAT
-    reasons_col = get_column_letter(ROSTER_COLUMNS.index("认定依据") + 1)
-    for row in ws.iter_rows(min_row=3):
-        for cell in row:
-            cell.alignment = Alignment(vertical="top", wrap_text=cell.column_letter == reasons_col)
-    for k, width in enumerate(_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(k)].width = width
-    ws.freeze_panes = "A3"
-    ws.print_title_rows = "2:2"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    wb.save(out)
+
+def _write_xlsx(out: Path, title: str, rows: list[list], totals: list, max_rows: int = EXCEL_MAX_ROWS) -> None:
+    """The roster as an Excel file formatted for officials: merged title, bold frozen header, widths, 千分位 amounts.
+
+    Written with XlsxWriter in constant-memory mode (rows streamed, formats set once per
+    column), so a province-wide roster of hundreds of thousands of firms takes seconds. A
+    roster longer than one sheet can hold continues on sheets 公示名单（2）, （3）… each with
+    the title and header; the 合计 row closes the last sheet.
+    """
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    try:
+        title_fmt = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
+        head_fmt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "align": "center", "valign": "vcenter", "text_wrap": True})
+        formats = {
+            "plain": wb.add_format({"valign": "top"}),
+            "amount": wb.add_format({"valign": "top", "num_format": _AMOUNT_FORMAT}),
+            "reasons": wb.add_format({"valign": "top", "text_wrap": True}),
+        }
+        bold = {k: wb.add_format({"valign": "top", "bold": True, **extra}) for k, extra in (
+            ("plain", {}), ("amount", {"num_format": _AMOUNT_FORMAT}), ("reasons", {"text_wrap": True}))}
+        kinds = ["amount" if c == "兑现金额（元）" else "reasons" if c == "认定依据" else "plain" for c in ROSTER_COLUMNS]
+        per_sheet = max_rows - 3  # title, header, and room for the totals row
+
+        def sheet(k: int):  # noqa: ANN202
+            ws = wb.add_worksheet("公示名单" if k == 0 else f"公示名单（{k + 1}）")
+            for j, (width, kind) in enumerate(zip(_WIDTHS, kinds, strict=True)):
+                ws.set_column(j, j, width, formats[kind])
+            ws.merge_range(0, 0, 0, len(ROSTER_COLUMNS) - 1, title, title_fmt)
+            ws.write_row(1, 0, ROSTER_COLUMNS, head_fmt)
+            ws.freeze_panes(2, 0)
+            ws.repeat_rows(1)
+            ws.set_landscape()
+            ws.fit_to_pages(1, 0)
+            return ws
+
+        ws, line = sheet(0), 2
+        for k, r in enumerate(rows):
+            if k and k % per_sheet == 0:
+                ws, line = sheet(k // per_sheet), 2
+            for j, v in enumerate(r):
+                if v is not None:
+                    ws.write(line, j, v, formats[kinds[j]])
+            line += 1
+        for j, v in enumerate(totals):
+            ws.write(line, j, v if v != "" else None, bold[kinds[j]])
+    finally:
+        wb.close()

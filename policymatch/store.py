@@ -29,6 +29,7 @@ the same rules:
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
@@ -46,7 +47,7 @@ import sqlite_utils
 from .errors import StoreError
 from .match_patterns import PATTERN_COLUMNS, CompactMatches, compact_matches
 
-__all__ = ["Store", "MATCH_COLUMNS", "REJECT_COLUMNS", "RunInfo", "now_iso"]
+__all__ = ["Store", "MATCH_COLUMNS", "REJECT_COLUMNS", "RunInfo", "now_iso", "condition_wording"]
 
 #: columns of the ``matches`` table, in order (the engine's output plus ``run_id``)
 MATCH_COLUMNS: tuple[str, ...] = (
@@ -238,6 +239,15 @@ SELECT f.uscc, p.policy_id, p.item_id, p.status, p.amount, p.granted, p.score, p
        p.n_met, p.n_unmet, p.n_unknown, f.run_id
 FROM match_firms f JOIN pattern_rows p ON p.pattern_id = f.pattern_id
 """
+
+
+@functools.lru_cache(maxsize=4096)
+def condition_wording(text: str | None) -> tuple[str, ...]:
+    """An item's condition wording as stored in ``items.conditions`` (a JSON list of Chinese phrases).
+
+    Cached: push and roster read it for every line, but there are only as many distinct values as items.
+    """
+    return tuple(json.loads(text or "[]"))
 
 
 def now_iso() -> str:

@@ -64,3 +64,19 @@ def test_roster_refuses_apply_items_and_bad_arguments(tmp_path):
         roster(db, tmp_path / "r.pdf", policy="P1")
     with pytest.raises(InputError, match="没有政策事项"):
         roster(db, tmp_path / "r.xlsx", policy="NOPE")
+
+
+def test_a_roster_longer_than_a_sheet_continues_on_more_sheets_with_the_total_at_the_end(tmp_path):
+    from policymatch.roster import ROSTER_COLUMNS, _write_xlsx
+
+    rows = [[k, f"9114{k:014d}", f"企业{k}", "太原市小店区", "政策", "1 事项", 1000 * k, "条件"] for k in range(1, 8)]
+    totals = ["合计", "7 家", "", "", "", "", sum(r[6] for r in rows), ""]
+    _write_xlsx(tmp_path / "r.xlsx", "标题", rows, totals, max_rows=6)  # 3 firms per sheet
+    wb = load_workbook(tmp_path / "r.xlsx")
+    assert wb.sheetnames == ["公示名单", "公示名单（2）", "公示名单（3）"]
+    seen = []
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A3" and [c.value for c in ws[2]] == list(ROSTER_COLUMNS)
+        seen += [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
+    assert seen[:-1] == rows and seen[-1][0] == "合计" and seen[-1][6] == 28000
+    assert all(ws.max_row <= 6 for ws in wb.worksheets)
