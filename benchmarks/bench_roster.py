@@ -74,7 +74,7 @@ def main() -> None:
         t = time.perf_counter()
         s = roster(db, tmp / "roster.xlsx", policy=AUTO_POLICY)
         t_xlsx = time.perf_counter() - t
-        print(f"roster {AUTO_POLICY} → .xlsx: {s.n_rows:,} firms in {t_xlsx:.1f} s ({s.n_rows / t_xlsx:,.0f} rows/s), "
+        print(f"roster {AUTO_POLICY} → .xlsx: {s.n_rows:,} rows (firm × item) in {t_xlsx:.1f} s ({s.n_rows / t_xlsx:,.0f} rows/s), "
               f"{(tmp / 'roster.xlsx').stat().st_size / 2**20:,.0f} MiB")
 
         store = Store(db)
