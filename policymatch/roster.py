@@ -78,11 +78,15 @@ class RosterSummary:
     n_rows: int
     total_amount: int
     n_without_amount: int
+    #: distinct firms (a policy's roster lists a firm once per item it gets)
+    n_firms: int | None = None
 
     def to_text(self) -> str:
         what = f"{self.policy_id}:{self.item_id}" if self.item_id else self.policy_id
-        extra = f"（另有 {self.n_without_amount} 家金额待核定）" if self.n_without_amount else ""
-        return f"免申即享公示名单 {what}：{self.n_rows} 家企业，兑现金额合计 {self.total_amount:,} 元{extra} → {self.out}"
+        firms = self.n_rows if self.n_firms is None else self.n_firms
+        count = f"{firms} 家企业" if firms == self.n_rows else f"{firms} 家企业、{self.n_rows} 项"
+        extra = f"（另有 {self.n_without_amount} 项金额待核定）" if self.n_without_amount else ""
+        return f"免申即享公示名单 {what}：{count}，兑现金额合计 {self.total_amount:,} 元{extra} → {self.out}"
 
 
 def _rows(store: Store, policy_id: str, item_id: str | None) -> tuple[list[list], str]:
@@ -149,9 +153,11 @@ def roster(db: str | Path, out: str | Path, policy: str | None = None, item: str
         store.close()
     total = sum(r[6] for r in rows if r[6] is not None)
     missing = sum(1 for r in rows if r[6] is None)
-    totals = ["合计", f"{len(rows)} 家", "", "", "", "", total, f"金额待核定 {missing} 家" if missing else ""]
+    n_firms = len({r[1] for r in rows})
+    count = f"{n_firms} 家" if n_firms == len(rows) else f"{n_firms} 家 {len(rows)} 项"
+    totals = ["合计", count, "", "", "", "", total, f"金额待核定 {missing} 项" if missing else ""]
     (_write_xlsx if suffix == ".xlsx" else _write_csv)(out, title, rows, totals)
-    return RosterSummary(str(out), str(policy), item_id, len(rows), int(total), missing)
+    return RosterSummary(str(out), str(policy), item_id, len(rows), int(total), missing, n_firms)
 
 
 def _write_csv(out: Path, title: str, rows: list[list], totals: list) -> None:

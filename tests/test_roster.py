@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 from openpyxl import load_workbook
-from test_push import BASE, run_once
+from test_push import BASE, DOCS, run_once
 
 from policymatch.errors import InputError
 from policymatch.roster import ROSTER_COLUMNS, roster
@@ -80,3 +80,29 @@ def test_a_roster_longer_than_a_sheet_continues_on_more_sheets_with_the_total_at
         seen += [[c.value for c in r] for r in ws.iter_rows(min_row=3)]
     assert seen[:-1] == rows and seen[-1][0] == "合计" and seen[-1][6] == 28000
     assert all(ws.max_row <= 6 for ws in wb.worksheets)
+
+
+def test_a_policy_roster_counts_firms_and_items_apart(tmp_path):
+    import dataclasses
+
+    import pandas as pd
+
+    from policymatch.store import Store
+
+    docs = [dataclasses.replace(DOCS[0], items=tuple(dataclasses.replace(it, apply_mode="auto") for it in DOCS[0].items))]
+    rows = pd.DataFrame(
+        [("A", "P1", "1", "eligible", 300000, True), ("A", "P1", "2", "eligible", 200000, True),
+         ("B", "P1", "1", "eligible", 300000, True)],
+        columns=["uscc", "policy_id", "item_id", "status", "amount", "granted"],
+    )
+    s = Store(tmp_path / "o.db")
+    s.register_rules(docs, "h")
+    run = s.start_run(as_of="2021-06-30", rules_hash="h", source="t", fingerprint="f", chunk_size=1)
+    s.write_matches(rows, run, chunk_id=0)
+    s.finish_run(run)
+    s.close()
+    summary = roster(tmp_path / "o.db", tmp_path / "r.csv", policy="P1")
+    assert (summary.n_firms, summary.n_rows, summary.total_amount) == (2, 3, 800000)
+    assert "2 家企业、3 项" in summary.to_text()
+    last = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[-1].split(",")
+    assert last[:2] == ["合计", "2 家 3 项"] and last[6] == "800000"
