@@ -49,21 +49,22 @@ from .match_patterns import PATTERN_COLUMNS, CompactMatches, compact_matches
 
 __all__ = ["Store", "MATCH_COLUMNS", "REJECT_COLUMNS", "RunInfo", "now_iso", "condition_wording"]
 
-#: columns of the ``matches`` table, in order (the engine's output plus ``run_id``)
-MATCH_COLUMNS: tuple[str, ...] = (
-    "uscc",
-    "policy_id",
-    "item_id",
-    "status",
-    "amount",
-    "granted",
-    "score",
-    "near_miss",
-    "n_met",
-    "n_unmet",
-    "n_unknown",
-    "run_id",
-)
+#: what one stored match row says about a (firm, item), whoever holds it (a firm's own row or a shared pattern)
+_ROW_TYPES: dict[str, type] = {
+    "policy_id": str,
+    "item_id": str,
+    "status": str,
+    "amount": int,
+    "granted": int,
+    "score": float,
+    "near_miss": str,
+    "n_met": int,
+    "n_unmet": int,
+    "n_unknown": int,
+}
+assert tuple(_ROW_TYPES) == PATTERN_COLUMNS  # the compact form and the tables must agree
+#: columns of the ``matches`` view, in order (the engine's output plus ``run_id``)
+MATCH_COLUMNS: tuple[str, ...] = ("uscc", *PATTERN_COLUMNS, "run_id")
 #: columns a writer must provide (the rest are optional and stored as NULL; extra columns are ignored)
 REQUIRED_MATCH_COLUMNS = ("uscc", "policy_id", "item_id", "status")
 MATCH_KEY = ("uscc", "policy_id", "item_id")
@@ -117,44 +118,13 @@ _TABLES: dict[str, tuple[dict[str, type], Any]] = {
         },
         ("run_id", "chunk_id"),
     ),
-    "match_rows": (
-        {
-            "uscc": str,
-            "policy_id": str,
-            "item_id": str,
-            "status": str,
-            "amount": int,
-            "granted": int,
-            "score": float,
-            "near_miss": str,
-            "n_met": int,
-            "n_unmet": int,
-            "n_unknown": int,
-            "run_id": int,
-        },
-        MATCH_KEY,
-    ),
+    "match_rows": ({"uscc": str, **_ROW_TYPES, "run_id": int}, MATCH_KEY),
     "match_firms": (
         {"uscc": str, "name": str, "region": str, "pattern_id": int, "prev_pattern_id": int, "run_id": int},
         "uscc",
     ),
     "patterns": ({"pattern_id": int, "signature": str, "n_rows": int, "created": str}, "pattern_id"),
-    "pattern_rows": (
-        {
-            "pattern_id": int,
-            "policy_id": str,
-            "item_id": str,
-            "status": str,
-            "amount": int,
-            "granted": int,
-            "score": float,
-            "near_miss": str,
-            "n_met": int,
-            "n_unmet": int,
-            "n_unknown": int,
-        },
-        ("pattern_id", "policy_id", "item_id"),
-    ),
+    "pattern_rows": ({"pattern_id": int, **_ROW_TYPES}, ("pattern_id", "policy_id", "item_id")),
     "rulesets": ({"rules_hash": str, "created": str, "n_docs": int, "n_items": int, "docs": str}, "rules_hash"),
     "items": (
         {
