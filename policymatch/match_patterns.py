@@ -221,11 +221,12 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _firm_signatures(df, rows, firm, n_firms, digests, status, known, amount) -> np.ndarray:  # noqa: ANN001
-    """A 128-bit signature per firm of the set of its shareable rows: sums of two row hashes.
+    """A 128-bit signature per firm of the set of its shareable rows: two sums of row hashes.
 
-    Order-independent, so rows need no sorting; a row's hash covers every stored value
-    (item, status, amount, score, condition counts), so firms share a signature only when
-    their rows are the same (up to a 2^-128 chance).
+    Order-independent, so rows need no sorting. A row's 64-bit hash covers every stored value
+    (item digest, status, amount, score, condition counts); the two sums use two functions of
+    it, so two different sets of rows share a signature only by a collision of 64-bit hashes
+    (about 2^-64 per pair of distinct rows) – negligible next to the ~10^4 patterns of a run.
     """
     d = np.frombuffer(digests.tobytes(), dtype="<u8").reshape(-1, 2)
     granted = df["granted"].fillna(False).to_numpy(bool)[rows] if "granted" in df.columns else np.zeros(len(rows), bool)
