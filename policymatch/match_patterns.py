@@ -47,20 +47,6 @@ PATTERN_COLUMNS: tuple[str, ...] = (
     "n_unknown",
 )
 
-# one canonical record per pattern row: what its digest is computed over
-_RECORD = np.dtype(
-    [
-        ("item", "S16"),  # BLAKE2b-128 of "policy_id\x1fitem_id": stable across runs and rule edits
-        ("status", "i1"),
-        ("granted", "i1"),
-        ("known", "i1"),
-        ("amount", "<i8"),
-        ("score", "<f8"),
-        ("n_met", "<i4"),
-        ("n_unmet", "<i4"),
-        ("n_unknown", "<i4"),
-    ]
-)
 _STATUS_CODE = {"eligible": 0, "unknown": 1, "ineligible": 2}
 
 
@@ -119,10 +105,6 @@ def _item_keys(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         dtype="S16",
     )
     return np.asarray(dense, np.int64), digests
-
-
-def _column(df: pd.DataFrame, name: str, default: object) -> pd.Series:
-    return df[name] if name in df.columns else pd.Series(default, index=df.index)
 
 
 def _numbers(df: pd.DataFrame, name: str, fill: float, dtype: type) -> np.ndarray:
